@@ -1,0 +1,23 @@
+/* protocols.c - the one table of protocols: add yours here, alphabetical within a family.
+ * The scenario loader, `dsim list` and the docs all read this table. */
+#include "algorithms/protocols.h"
+
+#include <string.h>
+
+#include "algorithms/broadcast/broadcast.h"
+#include "algorithms/pingpong/pingpong.h"
+
+const DsimProtocol *const dsim_protocols[] = {
+    &pingpong_protocol,
+    &broadcast_protocol,
+    NULL,
+};
+
+const DsimProtocol *dsim_protocol_find(const char *name)
+{
+    for (unsigned i = 0; dsim_protocols[i] != NULL; i++) {
+        if (strcmp(dsim_protocols[i]->name, name) == 0)
+            return dsim_protocols[i];
+    }
+    return NULL;
+}

@@ -1,0 +1,399 @@
+/* cli.c - the dsim command line: run, validate, list, help, --version.
+ *
+ * Each command parses its own options with a GOptionContext. Input problems (a bad scenario,
+ * a bad option, an existing output folder) print one line on stderr and exit 2 before anything
+ * is written. This is the only code that reads the wall clock, for the progress line and the
+ * events/s figure, and it stays outside the run: nothing it reads reaches the world.
+ *
+ * Output folders are written under a temporary name and renamed into place when complete, so
+ * an interrupted run never leaves a folder that looks finished, and an existing folder is
+ * replaced only with --force.
+ */
+#include <config.h>
+
+#include "sim/cli.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "algorithms/protocols.h"
+#include "reports/report.h"
+#include "sim/param.h"
+#include "sim/run.h"
+#include "sim/scenario.h"
+#include "sim/time.h"
+
+#define EXIT_PASS 0
+#define EXIT_CHECK_FAILED 1
+#define EXIT_BAD_INPUT 2
+
+typedef struct {
+    const char *name;
+    const char *args;
+    const char *summary;
+    int (*main)(int argc, char **argv);
+} Command;
+
+static int cmd_run(int argc, char **argv);
+static int cmd_validate(int argc, char **argv);
+static int cmd_list(int argc, char **argv);
+static int cmd_help(int argc, char **argv);
+
+static const Command commands[] = {
+    { "run", "FILE", "run a scenario, check it and write its report folder", cmd_run },
+    { "validate", "FILE...", "check scenario files without running them", cmd_validate },
+    { "list", "[PROTOCOL]", "list protocols with their parameters and invariants", cmd_list },
+    { "help", "[COMMAND]", "show help for a command", cmd_help },
+    { NULL, NULL, NULL, NULL },
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "Usage: dsim COMMAND [OPTIONS] [ARGS]\n\n"
+                 "A deterministic discrete-event simulator for distributed algorithms.\n\n"
+                 "Commands:\n");
+    for (const Command *c = commands; c->name != NULL; c++)
+        fprintf(out, "  %-9s %-12s %s\n", c->name, c->args, c->summary);
+    fprintf(out, "\nRun 'dsim help COMMAND' for a command's options. 'dsim --version' prints the version.\n"
+                 "Exit status: 0 all checks passed, 1 a check failed, 2 bad input or usage.\n");
+}
+
+/* ---- run ------------------------------------------------------------------ */
+
+static char   *opt_seed_text = NULL;
+static char   *opt_out = NULL;
+static gboolean opt_events = FALSE;
+static gboolean opt_quiet = FALSE;
+static gboolean opt_force = FALSE;
+static gboolean opt_log = FALSE;
+static gint64  opt_max_events = 0;
+
+static GOptionEntry run_entries[] = {
+    { "seed", 's', 0, G_OPTION_ARG_STRING, &opt_seed_text, "Run with this seed instead of the scenario's", "N" },
+    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &opt_out, "Write the report folder here (default out/SCENARIO/seed-N)", "DIR" },
+    { "events", 'e', 0, G_OPTION_ARG_NONE, &opt_events, "Also write events.jsonl, one line per event", NULL },
+    { "log", 0, 0, G_OPTION_ARG_NONE, &opt_log, "Keep protocol log lines in events.jsonl (implies --events)", NULL },
+    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &opt_quiet, "Print nothing but errors; the exit status tells the verdict", NULL },
+    { "force", 'f', 0, G_OPTION_ARG_NONE, &opt_force, "Replace the report folder if it exists", NULL },
+    { "max-events", 0, 0, G_OPTION_ARG_INT64, &opt_max_events, "Stop after N events", "N" },
+    G_OPTION_ENTRY_NULL,
+};
+
+typedef struct {
+    gint64 started;  /* monotonic us */
+    bool   shown;
+    bool   tty;
+} Progress;
+
+static void progress_cb(const DsimWorld *w, void *data)
+{
+    Progress *p = data;
+    if (!p->tty)
+        return;
+    gint64 now = g_get_monotonic_time();
+    double wall = (double) (now - p->started) / 1e6;
+    if (wall < 1.0)
+        return;
+    double vt = (double) dsim_world_now(w) / 1e9;
+    double total = (double) dsim_world_scenario(w)->duration / 1e9;
+    fprintf(stderr, "\r  virtual %.3fs / %.3fs  %" PRIu64 " events  %.2fM events/s   ", vt, total,
+            dsim_world_events(w), (double) dsim_world_events(w) / wall / 1e6);
+    fflush(stderr);
+    p->shown = true;
+}
+
+static gboolean remove_tree(const char *path, GError **error)
+{
+    if (g_file_test(path, G_FILE_TEST_IS_DIR) && !g_file_test(path, G_FILE_TEST_IS_SYMLINK)) {
+        g_autoptr(GDir) dir = g_dir_open(path, 0, error);
+        if (dir == NULL)
+            return FALSE;
+        const char *name;
+        while ((name = g_dir_read_name(dir)) != NULL) {
+            g_autofree char *child = g_build_filename(path, name, NULL);
+            if (!remove_tree(child, error))
+                return FALSE;
+        }
+    }
+    if (g_remove(path) != 0) {
+        int e = errno;
+        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(e), "cannot remove %s: %s", path,
+                    g_strerror(e));
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static bool parse_u64(const char *text, uint64_t *out)
+{
+    guint64 v;
+    if (text == NULL || !g_ascii_string_to_unsigned(text, 10, 0, G_MAXUINT64, &v, NULL))
+        return false;
+    *out = v;
+    return true;
+}
+
+static int run_failed(const char *tmp, GError *error)
+{
+    fprintf(stderr, "dsim: %s\n", error->message);
+    if (tmp != NULL)
+        remove_tree(tmp, NULL);
+    return EXIT_BAD_INPUT;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+    g_autoptr(GOptionContext) oc = g_option_context_new("FILE - run a scenario");
+    g_option_context_add_main_entries(oc, run_entries, NULL);
+    g_autoptr(GError) error = NULL;
+    if (!g_option_context_parse(oc, &argc, &argv, &error)) {
+        fprintf(stderr, "dsim run: %s (see 'dsim help run')\n", error->message);
+        return EXIT_BAD_INPUT;
+    }
+    if (argc != 2) {
+        fprintf(stderr, "dsim run: give exactly one scenario file (see 'dsim help run')\n");
+        return EXIT_BAD_INPUT;
+    }
+    uint64_t seed = 0;
+    if (opt_seed_text != NULL && !parse_u64(opt_seed_text, &seed)) {
+        fprintf(stderr, "dsim run: --seed %s: not an unsigned 64-bit integer\n", opt_seed_text);
+        return EXIT_BAD_INPUT;
+    }
+    if (opt_max_events < 0) {
+        fprintf(stderr, "dsim run: --max-events must be >= 0\n");
+        return EXIT_BAD_INPUT;
+    }
+
+    g_autoptr(DsimScenario) sc = dsim_scenario_load_file(argv[1], &error);
+    if (sc == NULL) {
+        fprintf(stderr, "%s\n", error->message);
+        return EXIT_BAD_INPUT;
+    }
+    if (opt_seed_text == NULL)
+        seed = sc->seed;
+
+    /* The output folder: refuse to overwrite before anything runs. */
+    g_autofree char *dir = opt_out != NULL
+                               ? g_strdup(opt_out)
+                               : g_strdup_printf("out/%s/seed-%" PRIu64, sc->name, seed);
+    if (g_file_test(dir, G_FILE_TEST_EXISTS) && !opt_force) {
+        fprintf(stderr, "dsim run: %s already exists: choose another --out, or add --force to replace it\n", dir);
+        return EXIT_BAD_INPUT;
+    }
+    g_autofree char *parent = g_path_get_dirname(dir);
+    if (g_mkdir_with_parents(parent, 0755) != 0) {
+        fprintf(stderr, "dsim run: cannot create %s: %s\n", parent, g_strerror(errno));
+        return EXIT_BAD_INPUT;
+    }
+    g_autofree char *base = g_path_get_basename(dir);
+    g_autofree char *tmpl = g_strdup_printf("%s/.%s.tmp-XXXXXX", parent, base);
+    char *tmp = g_mkdtemp(tmpl);
+    if (tmp == NULL) {
+        fprintf(stderr, "dsim run: cannot create a folder in %s: %s\n", parent, g_strerror(errno));
+        return EXIT_BAD_INPUT;
+    }
+
+    Progress prog = { .started = g_get_monotonic_time(), .tty = !opt_quiet && isatty(STDERR_FILENO) };
+    g_autofree char *events_path = (opt_events || opt_log) ? g_build_filename(tmp, "events.jsonl", NULL) : NULL;
+    DsimRunOptions ro = {
+        .seed = seed,
+        .seed_set = true,
+        .events_path = events_path,
+        .max_events = (uint64_t) opt_max_events,
+        .logging = opt_log,
+        .progress = progress_cb,
+        .progress_data = &prog,
+    };
+    g_autoptr(DsimRunResult) r = dsim_run(sc, &ro, &error);
+    double wall = (double) (g_get_monotonic_time() - prog.started) / 1e6;
+    if (prog.shown)
+        fprintf(stderr, "\r%*s\r", 79, "");
+    if (r == NULL)
+        return run_failed(tmp, error);
+    if (!dsim_report_write_summary(r, tmp, &error))
+        return run_failed(tmp, error);
+
+    if (g_file_test(dir, G_FILE_TEST_EXISTS)) {
+        /* --force: move the old folder aside first, so a failure leaves one of the two whole */
+        g_autofree char *old_tmpl = g_strdup_printf("%s/.%s.old-XXXXXX", parent, base);
+        char *old = g_mkdtemp(old_tmpl);
+        if (old == NULL || g_rename(dir, old) != 0 || !remove_tree(old, &error)) {
+            if (error == NULL)
+                g_set_error(&error, G_FILE_ERROR, g_file_error_from_errno(errno),
+                            "cannot replace %s: %s", dir, g_strerror(errno));
+            return run_failed(tmp, error);
+        }
+    }
+    if (g_rename(tmp, dir) != 0) {
+        g_set_error(&error, G_FILE_ERROR, g_file_error_from_errno(errno), "cannot rename %s to %s: %s",
+                    tmp, dir, g_strerror(errno));
+        return run_failed(tmp, error);
+    }
+
+    if (!opt_quiet) {
+        dsim_report_print_table(r, stdout);
+        printf("report: %s/  (%.2f s wall, %.2fM events/s)\n", dir, wall,
+               wall > 0 ? (double) r->events / wall / 1e6 : 0.0);
+    }
+    return r->passed ? EXIT_PASS : EXIT_CHECK_FAILED;
+}
+
+/* ---- validate ------------------------------------------------------------- */
+
+static int cmd_validate(int argc, char **argv)
+{
+    g_autoptr(GOptionContext) oc = g_option_context_new("FILE... - check scenario files without running them");
+    gboolean quiet = FALSE;
+    GOptionEntry entries[] = {
+        { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print only errors", NULL },
+        G_OPTION_ENTRY_NULL,
+    };
+    g_option_context_add_main_entries(oc, entries, NULL);
+    g_autoptr(GError) error = NULL;
+    if (!g_option_context_parse(oc, &argc, &argv, &error)) {
+        fprintf(stderr, "dsim validate: %s\n", error->message);
+        return EXIT_BAD_INPUT;
+    }
+    if (argc < 2) {
+        fprintf(stderr, "dsim validate: give at least one scenario file\n");
+        return EXIT_BAD_INPUT;
+    }
+    int status = EXIT_PASS;
+    for (int i = 1; i < argc; i++) {
+        g_autoptr(GError) e = NULL;
+        g_autoptr(DsimScenario) sc = dsim_scenario_load_file(argv[i], &e);
+        if (sc == NULL) {
+            fprintf(stderr, "%s\n", e->message);
+            status = EXIT_BAD_INPUT;
+        } else if (!quiet) {
+            printf("%s: ok (%s: %u nodes in %u groups, %u faults, %s)\n", argv[i], sc->name,
+                   sc->n_nodes, sc->groups->len, sc->faults != NULL ? sc->faults->len : 0,
+                   sc->has_checks ? "explicit checks" : "every invariant");
+        }
+    }
+    return status;
+}
+
+/* ---- list ----------------------------------------------------------------- */
+
+static void list_protocol(const DsimProtocol *p, bool details)
+{
+    printf("%s\n    %s\n", p->name, p->summary);
+    if (!details)
+        return;
+    printf("  parameters:\n");
+    for (const DsimParam *q = p->params; q != NULL && q->name != NULL; q++) {
+        g_autofree char *type = q->type == DSIM_PARAM_CHOICE
+                                    ? g_strdup_printf("choice(%s)", q->choices)
+                                    : g_strdup(dsim_param_type_name(q->type));
+        printf("    %-18s %-14s default %-12s %s\n", q->name, type, q->def, q->help);
+    }
+    if (p->params == NULL || p->params[0].name == NULL)
+        printf("    (none)\n");
+    printf("  invariants:\n");
+    bool any = false;
+    for (const DsimInvariant *inv = p->invariants; inv != NULL && inv->name != NULL; inv++) {
+        printf("    %-24s %-7s %s\n", inv->name, inv->when == DSIM_CHECK_ALWAYS ? "always" : "at end",
+               inv->help);
+        any = true;
+    }
+    if (!any)
+        printf("    (none)\n");
+    printf("  client requests: %s\n", p->on_request != NULL ? "yes" : "no");
+}
+
+static int cmd_list(int argc, char **argv)
+{
+    g_autoptr(GOptionContext) oc = g_option_context_new("[PROTOCOL] - list protocols, parameters and invariants");
+    g_autoptr(GError) error = NULL;
+    if (!g_option_context_parse(oc, &argc, &argv, &error)) {
+        fprintf(stderr, "dsim list: %s\n", error->message);
+        return EXIT_BAD_INPUT;
+    }
+    if (argc > 2) {
+        fprintf(stderr, "dsim list: give at most one protocol name\n");
+        return EXIT_BAD_INPUT;
+    }
+    if (argc == 2) {
+        const DsimProtocol *p = dsim_protocol_find(argv[1]);
+        if (p == NULL) {
+            fprintf(stderr, "dsim list: no protocol named '%s' (run 'dsim list' for all)\n", argv[1]);
+            return EXIT_BAD_INPUT;
+        }
+        list_protocol(p, true);
+        return EXIT_PASS;
+    }
+    for (unsigned i = 0; dsim_protocols[i] != NULL; i++) {
+        if (i > 0)
+            printf("\n");
+        list_protocol(dsim_protocols[i], true);
+    }
+    printf("\nInvariants marked 'always' are checked after every event; 'at end' when the run ends.\n"
+           "Every scenario may also use <expect> (leader, agree, metric) and <converge> checks.\n");
+    return EXIT_PASS;
+}
+
+/* ---- help ----------------------------------------------------------------- */
+
+static int cmd_help(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stdout);
+        return EXIT_PASS;
+    }
+    if (strcmp(argv[1], "run") == 0) {
+        g_autoptr(GOptionContext) oc = g_option_context_new("FILE - run a scenario");
+        g_option_context_add_main_entries(oc, run_entries, NULL);
+        g_option_context_set_summary(oc, "Runs the scenario deterministically, checks it, prints the verdict table\n"
+                                         "and writes summary.json (and events.jsonl with --events) into the report folder.");
+        g_option_context_set_description(oc, "Exit status: 0 all checks passed, 1 a check failed, 2 bad input or usage.");
+        g_set_prgname("dsim run");
+        g_autofree char *help = g_option_context_get_help(oc, FALSE, NULL);
+        printf("%s", help);
+        return EXIT_PASS;
+    }
+    for (const Command *c = commands; c->name != NULL; c++) {
+        if (strcmp(argv[1], c->name) == 0) {
+            printf("Usage: dsim %s %s\n  %s\n", c->name, c->args, c->summary);
+            if (strcmp(c->name, "validate") == 0)
+                printf("\nOptions:\n  -q, --quiet   Print only errors\n\n"
+                       "Each bad file gets one line FILE:LINE: message on stderr; exit status 2 if any is bad.\n");
+            return EXIT_PASS;
+        }
+    }
+    fprintf(stderr, "dsim help: no command named '%s'\n", argv[1]);
+    usage(stderr);
+    return EXIT_BAD_INPUT;
+}
+
+/* ---- entry ---------------------------------------------------------------- */
+
+int dsim_cli_main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_BAD_INPUT;
+    }
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
+        printf("dsim %s\n", PACKAGE_VERSION);
+        return EXIT_PASS;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        usage(stdout);
+        return EXIT_PASS;
+    }
+    for (const Command *c = commands; c->name != NULL; c++) {
+        if (strcmp(argv[1], c->name) == 0) {
+            /* the command sees itself as argv[0], so GOptionContext prints "dsim run" */
+            g_autofree char *prg = g_strdup_printf("dsim %s", c->name);
+            g_set_prgname(prg);
+            return c->main(argc - 1, argv + 1);
+        }
+    }
+    fprintf(stderr, "dsim: unknown command '%s'\n\n", argv[1]);
+    usage(stderr);
+    return EXIT_BAD_INPUT;
+}

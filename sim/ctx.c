@@ -1,0 +1,105 @@
+/* ctx.c - the DsimCtx calls a protocol makes: facts read from fields, effects forwarded to
+ * the backend (world or harness) through ctx->ops. See sim/ctx.h. */
+#include "sim/ctx.h"
+
+#include <stdarg.h>
+
+const void *dsim_msg_body_checked(const DsimMsg *msg, size_t size)
+{
+    g_assert(msg->size >= size);
+    return msg->body;
+}
+
+uint64_t dsim_digest_add(uint64_t digest, const void *data, size_t len)
+{
+    /* FNV-1a over the bytes, then a splitmix64 finaliser mixing in the previous digest:
+     * order-sensitive and the same on every machine. */
+    const unsigned char *p = data;
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (size_t i = 0; i < len; i++) {
+        h ^= p[i];
+        h *= 0x100000001b3ULL;
+    }
+    uint64_t z = h ^ (digest + 0x9e3779b97f4a7c15ULL + (digest << 6) + (digest >> 2));
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+DsimTime dsim_now(const DsimCtx *ctx) { return ctx->now; }
+DsimNodeId dsim_self(const DsimCtx *ctx) { return ctx->self; }
+unsigned dsim_self_index(const DsimCtx *ctx) { return ctx->self_index; }
+unsigned dsim_group_size(const DsimCtx *ctx) { return ctx->group_size; }
+
+DsimNodeId dsim_group_member(const DsimCtx *ctx, unsigned i)
+{
+    g_assert(i < ctx->group_size);
+    return ctx->group_first + i;
+}
+
+const char *dsim_name(const DsimCtx *ctx, DsimNodeId id)
+{
+    return id == DSIM_NOBODY ? "nobody" : ctx->names[id];
+}
+
+const void *dsim_config(const DsimCtx *ctx) { return ctx->config; }
+uint64_t dsim_rand(DsimCtx *ctx) { return dsim_rng_next(ctx->rng); }
+uint64_t dsim_rand_below(DsimCtx *ctx, uint64_t n) { return dsim_rng_below(ctx->rng, n); }
+double dsim_rand_double(DsimCtx *ctx) { return dsim_rng_double(ctx->rng); }
+
+DsimTime dsim_rand_time(DsimCtx *ctx, DsimTime lo, DsimTime hi)
+{
+    return dsim_rng_range(ctx->rng, lo, hi);
+}
+
+bool dsim_load(DsimCtx *ctx, uint64_t key, void *buf, size_t len, size_t *out_len)
+{
+    return ctx->ops->load(ctx, key, buf, len, out_len);
+}
+
+bool dsim_logging(const DsimCtx *ctx) { return ctx->logging; }
+
+void dsim_send(DsimCtx *ctx, DsimNodeId to, uint16_t type, const void *body, size_t size)
+{
+    ctx->ops->send(ctx, to, type, body, size);
+}
+
+DsimTimerId dsim_timer_set(DsimCtx *ctx, DsimTime delay, unsigned kind, uint64_t arg)
+{
+    g_assert(delay >= 0);
+    return ctx->ops->timer_set(ctx, delay, kind, arg);
+}
+
+void dsim_timer_cancel(DsimCtx *ctx, DsimTimerId id)
+{
+    if (id != 0)
+        ctx->ops->timer_cancel(ctx, id);
+}
+
+void dsim_persist(DsimCtx *ctx, uint64_t key, const void *val, size_t len)
+{
+    ctx->ops->persist(ctx, key, val, len);
+}
+
+void dsim_sync(DsimCtx *ctx) { ctx->ops->sync(ctx); }
+
+void dsim_reply(DsimCtx *ctx, uint64_t request_id, DsimStatus status, int64_t value)
+{
+    ctx->ops->reply(ctx, request_id, status, value);
+}
+
+void dsim_log(DsimCtx *ctx, const char *fmt, ...)
+{
+    if (!ctx->logging)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    g_autofree char *line = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    ctx->ops->log(ctx, line);
+}
+
+void dsim_metric(DsimCtx *ctx, const char *name, double value)
+{
+    ctx->ops->metric(ctx, name, value);
+}

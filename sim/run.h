@@ -1,0 +1,22 @@
+/* run.h - one run of a scenario, start to end: the driver shared by the CLI and the tests. */
+#ifndef DSIM_RUN_H
+#define DSIM_RUN_H
+
+#include "reports/report.h"
+#include "sim/scenario.h"
+
+typedef struct {
+    uint64_t    seed;        /* used when seed_set; otherwise the scenario's */
+    bool        seed_set;
+    const char *events_path; /* write events.jsonl here, or NULL */
+    uint64_t    max_events;  /* 0: no limit */
+    bool        logging;     /* keep protocol log lines (in events.jsonl) */
+    void      (*progress)(const DsimWorld *w, void *data); /* every 2^16 events, or NULL */
+    void       *progress_data;
+} DsimRunOptions;
+
+/* Runs @sc to its end. Returns a new result (free with dsim_run_result_free) or NULL with
+ * @error set when an output file could not be written. */
+DsimRunResult *dsim_run(const DsimScenario *sc, const DsimRunOptions *opt, GError **error);
+
+#endif /* DSIM_RUN_H */

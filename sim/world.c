@@ -1,0 +1,954 @@
+/* world.c - the node runtime and the event loop.
+ *
+ * The loop pops the first (time, seq) event and does one thing: deliver a message, fire a
+ * timer, apply a fault, evaluate a timed check, or stop. Handlers reach the world only through
+ * the DsimCtx, whose effects this file applies as they are recorded (see sim/ctx.h for why that
+ * is the same as applying them afterwards). After each event the trace hash absorbs it,
+ * observers get records, and the checkers run.
+ *
+ * Dead events are skipped lazily: a timer carries (slot, generation) and is dead when its
+ * slot's generation moved on (cancelled) or its node restarted since (epoch); a message to a
+ * crashed node is dropped when it arrives. Events for a paused node are set aside and
+ * re-scheduled, in order, when it resumes.
+ *
+ * Memory: node state lives in one block per group; per node the kernel keeps its PRNG
+ * stream, an epoch and pointers to storage and deferred events allocated on first use.
+ */
+#include "sim/world.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "sim/check.h"
+#include "sim/ctx.h"
+#include "sim/fault.h"
+#include "sim/queue.h"
+#include "sim/rng.h"
+#include "sim/store.h"
+
+/* A message in flight: the header the receiver sees, then the copied body. */
+typedef struct {
+    DsimMsg msg;
+    uint8_t body[];
+} Packet;
+
+typedef struct {
+    const DsimGroupSpec *spec;
+    const DsimProtocol  *proto;
+    unsigned             n;
+    DsimNodeId           first;
+    size_t               state_size;
+    uint8_t             *states;     /* n * state_size bytes */
+    const void         **state_ptr;  /* n */
+    DsimNodeStatus      *status;     /* n: the canonical status of each member */
+    DsimNodeId          *ids;        /* n */
+} Group;
+
+typedef struct {
+    DsimRng    rng;
+    uint32_t   epoch;    /* bumped at each crash: the node's older timers are dead */
+    uint32_t   group;
+    DsimStore *store;    /* NULL until first used */
+    GArray    *deferred; /* DsimEvent set aside while paused, or NULL */
+} Node;
+
+typedef struct {
+    double   rate;       /* clock rate: 1.05 runs 5 % fast */
+    DsimTime base_real;  /* real time of the last rate change */
+    DsimTime base_local; /* local clock at base_real */
+} Drift;
+
+typedef struct {
+    uint32_t gen;   /* bumped when the timer fires or is cancelled */
+    uint32_t next;  /* free-list link (index + 1, 0 = end) while free */
+    uint32_t epoch; /* the owner's epoch when set: a timer dies with its incarnation */
+} TimerSlot;
+
+typedef struct {
+    DsimMetricStat stat;
+    GArray        *times;  /* DsimTime */
+    GArray        *values; /* double */
+} Metric;
+
+typedef struct {
+    const DsimObserver *obs;
+    void               *self;
+} ObserverEntry;
+
+struct DsimWorld {
+    const DsimScenario *sc;
+    uint64_t            seed;
+    DsimWorldOptions    opt;
+    DsimQueue          *queue;
+    DsimNet            *net;
+    Group              *groups;
+    unsigned            n_groups;
+    Node               *nodes;
+    unsigned            n_nodes;
+    Drift              *drift; /* NULL until a drift fault */
+    GArray             *slots; /* TimerSlot */
+    uint32_t            free_slot; /* index + 1 of the first free slot, 0 = none */
+    DsimFaults         *faults;
+    DsimChecks         *checks;
+    GArray             *observers; /* ObserverEntry */
+    DsimCtx             ctx;
+    DsimNodeId          current;   /* node whose handler runs, or DSIM_NOBODY */
+    DsimTime            now;
+    uint64_t            index;     /* events processed */
+    uint64_t            hash;
+    uint64_t            next_msg_id;
+    bool                started, stopped, finished;
+    DsimCounters        counters;
+    GHashTable         *metric_index; /* name -> Metric* (lookup only) */
+    GPtrArray          *metrics;      /* Metric*, in first-use order */
+    GPtrArray          *metrics_sorted; /* built on demand */
+    uint64_t            metric_samples;
+};
+
+#define METRIC_SAMPLE_LIMIT 10000000u
+
+static const DsimCtxOps world_ctx_ops;
+
+/* ---- the trace hash ---------------------------------------------------- */
+
+/* A 64-bit multiply-xorshift absorb, word by word: cheap, order-sensitive, portable. */
+static inline uint64_t absorb(uint64_t h, uint64_t v)
+{
+    h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+    h *= 0xbf58476d1ce4e5b9ULL;
+    return h ^ (h >> 31);
+}
+
+static uint64_t absorb_bytes(uint64_t h, const uint8_t *p, size_t n)
+{
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t v;
+        memcpy(&v, p + i, 8);
+        h = absorb(h, GUINT64_FROM_LE(v));
+    }
+    uint64_t tail = 0;
+    for (size_t k = 0; i < n; i++, k++)
+        tail |= (uint64_t) p[i] << (8 * k);
+    return absorb(h, tail ^ ((uint64_t) n << 56));
+}
+
+/* ---- records to observers ---------------------------------------------- */
+
+static inline bool observed(const DsimWorld *w) { return w->observers->len > 0; }
+
+static void emit(DsimWorld *w, DsimRecord *rec)
+{
+    rec->index = w->index;
+    rec->time = w->now;
+    for (unsigned i = 0; i < w->observers->len; i++) {
+        ObserverEntry *e = &g_array_index(w->observers, ObserverEntry, i);
+        e->obs->on_record(e->self, w, rec);
+    }
+}
+
+static void emit_simple(DsimWorld *w, DsimRecordKind kind, DsimNodeId node, const char *text)
+{
+    if (!observed(w))
+        return;
+    DsimRecord rec = { .kind = kind, .node = node, .text = text };
+    emit(w, &rec);
+}
+
+/* ---- clocks ------------------------------------------------------------- */
+
+static DsimTime local_now(const DsimWorld *w, DsimNodeId id)
+{
+    if (w->drift == NULL || w->drift[id].rate == 1.0)
+        return w->now + (w->drift != NULL ? w->drift[id].base_local - w->drift[id].base_real : 0);
+    const Drift *d = &w->drift[id];
+    return d->base_local + (DsimTime) llround((double) (w->now - d->base_real) * d->rate);
+}
+
+/* A timer of @delay on node @id's clock fires after delay / rate of real time. */
+static DsimTime real_delay(const DsimWorld *w, DsimNodeId id, DsimTime delay)
+{
+    if (w->drift == NULL || w->drift[id].rate == 1.0)
+        return delay;
+    return (DsimTime) ceil((double) delay / w->drift[id].rate);
+}
+
+/* ---- handlers ------------------------------------------------------------ */
+
+static inline Group *group_of(DsimWorld *w, DsimNodeId id)
+{
+    return &w->groups[w->nodes[id].group];
+}
+
+static inline void *state_of(DsimWorld *w, DsimNodeId id)
+{
+    Group *g = group_of(w, id);
+    return g->states + (size_t) (id - g->first) * g->state_size;
+}
+
+static DsimCtx *enter(DsimWorld *w, DsimNodeId id)
+{
+    Group *g = group_of(w, id);
+    DsimCtx *ctx = &w->ctx;
+    ctx->now = local_now(w, id);
+    ctx->self = id;
+    ctx->self_index = id - g->first;
+    ctx->group_size = g->n;
+    ctx->group_first = g->first;
+    ctx->config = g->spec->config;
+    ctx->rng = &w->nodes[id].rng;
+    w->current = id;
+    return ctx;
+}
+
+static void leave(DsimWorld *w) { w->current = DSIM_NOBODY; }
+
+static void free_packet(Packet *p) { g_free(p); }
+
+/* ---- effects (DsimCtxOps) ---------------------------------------------- */
+
+static void schedule_delivery(DsimWorld *w, Packet *p, DsimTime delay)
+{
+    DsimEvent ev = { .time = w->now + delay, .kind = DSIM_EV_DELIVER, .node = p->msg.to, .ptr = p };
+    dsim_queue_push(w->queue, &ev);
+}
+
+static void ctx_send(DsimCtx *ctx, DsimNodeId to, uint16_t type, const void *body, size_t size)
+{
+    DsimWorld *w = ctx->impl;
+    g_assert(to < w->n_nodes);
+    g_assert(size <= UINT32_MAX);
+    DsimNetFate fate;
+    dsim_net_fate(w->net, ctx->self, to, w->now, (uint32_t) size, &fate);
+
+    DsimMsg hdr = {
+        .from = ctx->self, .to = to, .type = type, .size = (uint32_t) size,
+        .id = ++w->next_msg_id, .sent_at = w->now, .body = NULL,
+    };
+    w->counters.sent++;
+    w->counters.bytes_sent += size;
+    if (fate.copies == 0) {
+        w->counters.dropped[fate.drop]++;
+        if (observed(w)) {
+            hdr.body = body;
+            DsimRecord rec = { .kind = DSIM_REC_DROP, .node = ctx->self, .msg = &hdr, .drop = fate.drop };
+            emit(w, &rec);
+        }
+        return;
+    }
+    if (fate.copies > 1)
+        w->counters.duplicated++;
+    for (unsigned i = 0; i < fate.copies; i++) {
+        Packet *p = g_malloc(sizeof(Packet) + size);
+        p->msg = hdr;
+        if (size > 0)
+            memcpy(p->body, body, size);
+        p->msg.body = p->body;
+        schedule_delivery(w, p, fate.delay[i]);
+        if (observed(w)) {
+            DsimRecord rec = { .kind = DSIM_REC_SEND, .node = ctx->self, .msg = &p->msg,
+                               .time_arrive = w->now + fate.delay[i] };
+            emit(w, &rec);
+        }
+    }
+}
+
+static DsimTimerId ctx_timer_set(DsimCtx *ctx, DsimTime delay, unsigned kind, uint64_t arg)
+{
+    DsimWorld *w = ctx->impl;
+    g_assert(kind <= UINT16_MAX);
+    uint32_t slot;
+    if (w->free_slot != 0) {
+        slot = w->free_slot - 1;
+        w->free_slot = g_array_index(w->slots, TimerSlot, slot).next;
+    } else {
+        TimerSlot fresh = { .gen = 1, .next = 0 };
+        g_array_append_val(w->slots, fresh);
+        slot = w->slots->len - 1;
+    }
+    TimerSlot *s = &g_array_index(w->slots, TimerSlot, slot);
+    s->next = 0;
+    s->epoch = w->nodes[ctx->self].epoch;
+    DsimEvent ev = {
+        .time = w->now + real_delay(w, ctx->self, delay), .kind = DSIM_EV_TIMER,
+        .node = ctx->self, .u64 = arg, .u32a = slot, .u32b = s->gen, .u16 = (uint16_t) kind,
+    };
+    dsim_queue_push(w->queue, &ev);
+    return ((uint64_t) s->gen << 32) | (slot + 1u);
+}
+
+static void ctx_timer_cancel(DsimCtx *ctx, DsimTimerId id)
+{
+    DsimWorld *w = ctx->impl;
+    uint32_t slot = (uint32_t) (id & 0xffffffffu) - 1u;
+    uint32_t gen = (uint32_t) (id >> 32);
+    if (slot >= w->slots->len)
+        return;
+    TimerSlot *s = &g_array_index(w->slots, TimerSlot, slot);
+    if (s->gen == gen && s->next == 0) {
+        s->gen++; /* the pending event no longer matches: it will be skipped */
+        w->counters.timers_cancelled++;
+    }
+}
+
+static DsimStore *store_of(DsimWorld *w, DsimNodeId id)
+{
+    Node *n = &w->nodes[id];
+    if (n->store == NULL)
+        n->store = dsim_store_new();
+    return n->store;
+}
+
+static void ctx_persist(DsimCtx *ctx, uint64_t key, const void *val, size_t len)
+{
+    DsimWorld *w = ctx->impl;
+    w->counters.persists++;
+    dsim_store_put(store_of(w, ctx->self), key, val, len);
+}
+
+static void ctx_sync(DsimCtx *ctx)
+{
+    DsimWorld *w = ctx->impl;
+    w->counters.syncs++;
+    dsim_store_sync(store_of(w, ctx->self));
+}
+
+static bool ctx_load(DsimCtx *ctx, uint64_t key, void *buf, size_t len, size_t *out_len)
+{
+    DsimWorld *w = ctx->impl;
+    const Node *n = &w->nodes[ctx->self];
+    if (n->store == NULL)
+        return false;
+    return dsim_store_get(n->store, key, buf, len, out_len);
+}
+
+static void ctx_reply(DsimCtx *ctx, uint64_t request_id, DsimStatus status, int64_t value)
+{
+    DsimWorld *w = ctx->impl;
+    if (observed(w)) {
+        g_autofree char *text = g_strdup_printf("reply request=%" PRIu64 " status=%d value=%" PRId64,
+                                                request_id, (int) status, value);
+        emit_simple(w, DSIM_REC_REPLY, ctx->self, text);
+    }
+}
+
+static void ctx_log(DsimCtx *ctx, const char *line)
+{
+    emit_simple(ctx->impl, DSIM_REC_LOG, ctx->self, line);
+}
+
+static Metric *metric_get(DsimWorld *w, const char *name)
+{
+    Metric *m = g_hash_table_lookup(w->metric_index, name);
+    if (m == NULL) {
+        m = g_new0(Metric, 1);
+        m->stat.name = g_strdup(name);
+        m->stat.min = INFINITY;
+        m->stat.max = -INFINITY;
+        m->times = g_array_new(FALSE, FALSE, sizeof(DsimTime));
+        m->values = g_array_new(FALSE, FALSE, sizeof(double));
+        g_hash_table_insert(w->metric_index, (char *) m->stat.name, m);
+        g_ptr_array_add(w->metrics, m);
+        g_clear_pointer(&w->metrics_sorted, g_ptr_array_unref);
+    }
+    return m;
+}
+
+static void ctx_metric(DsimCtx *ctx, const char *name, double value)
+{
+    DsimWorld *w = ctx->impl;
+    Metric *m = metric_get(w, name);
+    m->stat.count++;
+    m->stat.sum += value;
+    m->stat.last = value;
+    if (value < m->stat.min)
+        m->stat.min = value;
+    if (value > m->stat.max)
+        m->stat.max = value;
+    if (w->metric_samples < METRIC_SAMPLE_LIMIT) {
+        w->metric_samples++;
+        g_array_append_val(m->times, w->now);
+        g_array_append_val(m->values, value);
+    }
+}
+
+static const DsimCtxOps world_ctx_ops = {
+    .send = ctx_send,
+    .timer_set = ctx_timer_set,
+    .timer_cancel = ctx_timer_cancel,
+    .persist = ctx_persist,
+    .sync = ctx_sync,
+    .load = ctx_load,
+    .reply = ctx_reply,
+    .log = ctx_log,
+    .metric = ctx_metric,
+};
+
+/* ---- building ------------------------------------------------------------ */
+
+DsimWorld *dsim_world_new(const DsimScenario *sc, uint64_t seed, const DsimWorldOptions *opt)
+{
+    DsimWorld *w = g_new0(DsimWorld, 1);
+    w->sc = sc;
+    w->seed = seed;
+    if (opt != NULL)
+        w->opt = *opt;
+    w->queue = dsim_queue_new();
+    w->n_nodes = sc->n_nodes;
+    w->net = dsim_net_new(&sc->net, sc->n_nodes, seed);
+    w->observers = g_array_new(FALSE, FALSE, sizeof(ObserverEntry));
+    w->slots = g_array_new(FALSE, FALSE, sizeof(TimerSlot));
+    w->metric_index = g_hash_table_new(g_str_hash, g_str_equal);
+    w->metrics = g_ptr_array_new();
+    w->current = DSIM_NOBODY;
+    w->hash = absorb(0x6473696d2d747261ULL /* "dsim-tra" */, seed);
+
+    w->n_groups = sc->groups->len;
+    w->groups = g_new0(Group, w->n_groups);
+    w->nodes = g_new0(Node, w->n_nodes);
+    for (unsigned gi = 0; gi < w->n_groups; gi++) {
+        const DsimGroupSpec *gs = &g_array_index(sc->groups, DsimGroupSpec, gi);
+        Group *g = &w->groups[gi];
+        g->spec = gs;
+        g->proto = gs->protocol;
+        g->n = gs->count;
+        g->first = gs->first;
+        g->state_size = gs->protocol->state_size > 0 ? gs->protocol->state_size : 1;
+        g->states = g_malloc0(g->state_size * g->n);
+        g->state_ptr = g_new(const void *, g->n);
+        g->status = g_new0(DsimNodeStatus, g->n);
+        g->ids = g_new(DsimNodeId, g->n);
+        for (unsigned i = 0; i < g->n; i++) {
+            DsimNodeId id = g->first + i;
+            g->state_ptr[i] = g->states + (size_t) i * g->state_size;
+            g->ids[i] = id;
+            w->nodes[id].group = gi;
+            g_autofree char *stream = g_strconcat("node/", sc->node_names[id], NULL);
+            dsim_rng_init(&w->nodes[id].rng, seed, stream);
+        }
+    }
+
+    w->ctx.ops = &world_ctx_ops;
+    w->ctx.impl = w;
+    w->ctx.names = (const char *const *) sc->node_names;
+    w->ctx.logging = w->opt.logging;
+
+    /* Order of the initial events: faults, then timed checks (file order each), then the
+     * end of the run, so that a fault or check at exactly the end still happens. */
+    w->faults = dsim_faults_new(w, sc, seed);
+    w->checks = dsim_checks_new(w, sc);
+    DsimEvent stop = { .time = sc->duration, .kind = DSIM_EV_STOP, .node = DSIM_NOBODY };
+    dsim_queue_push(w->queue, &stop);
+    return w;
+}
+
+static void free_event_payload(DsimEvent *ev, void *data)
+{
+    if (ev->kind == DSIM_EV_DELIVER)
+        free_packet(ev->ptr);
+}
+
+static void metric_free(gpointer p)
+{
+    Metric *m = p;
+    g_free((char *) m->stat.name);
+    g_array_unref(m->times);
+    g_array_unref(m->values);
+    g_free(m);
+}
+
+void dsim_world_free(DsimWorld *w)
+{
+    if (w == NULL)
+        return;
+    dsim_queue_foreach(w->queue, free_event_payload, NULL);
+    dsim_queue_free(w->queue);
+    for (unsigned id = 0; id < w->n_nodes; id++) {
+        Node *n = &w->nodes[id];
+        if (n->deferred != NULL) {
+            for (unsigned i = 0; i < n->deferred->len; i++)
+                free_event_payload(&g_array_index(n->deferred, DsimEvent, i), NULL);
+            g_array_unref(n->deferred);
+        }
+        dsim_store_free(n->store);
+    }
+    for (unsigned gi = 0; gi < w->n_groups; gi++) {
+        Group *g = &w->groups[gi];
+        if (g->proto->fini != NULL) {
+            for (unsigned i = 0; i < g->n; i++) {
+                if (g->status[i] != DSIM_NODE_CRASHED)
+                    g->proto->fini(g->states + (size_t) i * g->state_size);
+            }
+        }
+        g_free(g->states);
+        g_free(g->state_ptr);
+        g_free(g->status);
+        g_free(g->ids);
+    }
+    g_free(w->groups);
+    g_free(w->nodes);
+    g_free(w->drift);
+    dsim_faults_free(w->faults);
+    dsim_checks_free(w->checks);
+    dsim_net_free(w->net);
+    g_array_unref(w->observers);
+    g_array_unref(w->slots);
+    g_hash_table_destroy(w->metric_index);
+    g_ptr_array_set_free_func(w->metrics, metric_free);
+    g_ptr_array_unref(w->metrics);
+    if (w->metrics_sorted != NULL)
+        g_ptr_array_unref(w->metrics_sorted);
+    g_free(w);
+}
+
+void dsim_world_add_observer(DsimWorld *w, const DsimObserver *obs, void *self)
+{
+    ObserverEntry e = { obs, self };
+    g_array_append_val(w->observers, e);
+}
+
+/* ---- the loop ----------------------------------------------------------- */
+
+static void start(DsimWorld *w)
+{
+    w->started = true;
+    /* Every node starts at time 0, in id order. */
+    for (DsimNodeId id = 0; id < w->n_nodes; id++) {
+        Group *g = group_of(w, id);
+        if (g->proto->init != NULL) {
+            DsimCtx *ctx = enter(w, id);
+            g->proto->init(state_of(w, id), ctx);
+            leave(w);
+        }
+    }
+}
+
+static void defer(DsimWorld *w, const DsimEvent *ev)
+{
+    Node *n = &w->nodes[ev->node];
+    if (n->deferred == NULL)
+        n->deferred = g_array_new(FALSE, FALSE, sizeof(DsimEvent));
+    g_array_append_val(n->deferred, *ev);
+}
+
+static void free_slot(DsimWorld *w, uint32_t slot)
+{
+    TimerSlot *s = &g_array_index(w->slots, TimerSlot, slot);
+    s->gen++;
+    s->next = w->free_slot;
+    w->free_slot = slot + 1;
+}
+
+/* Returns the node that handled the event, or DSIM_NOBODY. Events that turn out dead
+ * (cancelled timers, timers of an earlier incarnation) return false in *live. */
+static DsimNodeId process(DsimWorld *w, DsimEvent *ev, bool *live)
+{
+    *live = true;
+    switch ((DsimEventKind) ev->kind) {
+    case DSIM_EV_DELIVER: {
+        Packet *p = ev->ptr;
+        DsimNodeId to = ev->node;
+        Group *g = group_of(w, to);
+        DsimNodeStatus st = g->status[to - g->first];
+        if (st == DSIM_NODE_PAUSED) {
+            defer(w, ev);
+            *live = false;
+            return DSIM_NOBODY;
+        }
+        w->hash = absorb(absorb(absorb(w->hash, (uint64_t) ev->time), ((uint64_t) p->msg.from << 32) | to),
+                         ((uint64_t) DSIM_EV_DELIVER << 48) | ((uint64_t) p->msg.type << 32) | p->msg.size);
+        DsimDropReason drop = DSIM_DROP_NONE;
+        if (st == DSIM_NODE_CRASHED)
+            drop = DSIM_DROP_CRASHED;
+        else if (!dsim_net_can_pass(w->net, p->msg.from, to))
+            drop = DSIM_DROP_PARTITION;
+        if (drop != DSIM_DROP_NONE) {
+            w->counters.dropped[drop]++;
+            w->hash = absorb(w->hash, drop);
+            if (observed(w)) {
+                DsimRecord rec = { .kind = DSIM_REC_DROP, .node = to, .msg = &p->msg, .drop = drop };
+                emit(w, &rec);
+            }
+            free_packet(p);
+            return DSIM_NOBODY;
+        }
+        w->hash = absorb_bytes(w->hash, p->body, p->msg.size);
+        w->counters.delivered++;
+        if (observed(w)) {
+            DsimRecord rec = { .kind = DSIM_REC_DELIVER, .node = to, .msg = &p->msg };
+            emit(w, &rec);
+        }
+        DsimCtx *ctx = enter(w, to);
+        g->proto->on_message(state_of(w, to), ctx, &p->msg);
+        leave(w);
+        free_packet(p);
+        return to;
+    }
+    case DSIM_EV_TIMER: {
+        DsimNodeId id = ev->node;
+        TimerSlot *s = &g_array_index(w->slots, TimerSlot, ev->u32a);
+        Group *g = group_of(w, id);
+        DsimNodeStatus st = g->status[id - g->first];
+        if (s->gen != ev->u32b || s->epoch != w->nodes[id].epoch || st == DSIM_NODE_CRASHED) {
+            free_slot(w, ev->u32a);
+            *live = false;
+            return DSIM_NOBODY;
+        }
+        if (st == DSIM_NODE_PAUSED) {
+            defer(w, ev);
+            *live = false;
+            return DSIM_NOBODY;
+        }
+        free_slot(w, ev->u32a);
+        w->counters.timers_fired++;
+        w->hash = absorb(absorb(absorb(w->hash, (uint64_t) ev->time), ((uint64_t) DSIM_EV_TIMER << 48) | id),
+                         absorb(ev->u16, ev->u64));
+        if (observed(w)) {
+            DsimRecord rec = { .kind = DSIM_REC_TIMER, .node = id, .timer_kind = ev->u16,
+                               .timer_arg = ev->u64 };
+            emit(w, &rec);
+        }
+        DsimCtx *ctx = enter(w, id);
+        g->proto->on_timer(state_of(w, id), ctx, ev->u16, ev->u64);
+        leave(w);
+        return id;
+    }
+    case DSIM_EV_FAULT:
+        w->hash = absorb(absorb(w->hash, (uint64_t) ev->time),
+                         ((uint64_t) DSIM_EV_FAULT << 48) | ((uint64_t) ev->u32b << 24) | ev->u32a);
+        dsim_faults_fire(w->faults, w, ev->u32a, ev->u32b);
+        return DSIM_NOBODY;
+    case DSIM_EV_CHECK:
+        dsim_checks_on_timer(w->checks, w, ev->u32a, ev->u32b);
+        *live = false; /* checks observe; they are not part of the trace */
+        return DSIM_NOBODY;
+    case DSIM_EV_CLIENT:
+        g_assert_not_reached(); /* the client layer schedules these; not in this build */
+    case DSIM_EV_STOP:
+        w->stopped = true;
+        *live = false;
+        return DSIM_NOBODY;
+    }
+    g_assert_not_reached();
+}
+
+bool dsim_world_step(DsimWorld *w)
+{
+    if (!w->started)
+        start(w);
+    if (w->stopped)
+        return false;
+    if (w->opt.max_events > 0 && w->index >= w->opt.max_events) {
+        w->stopped = true;
+        return false;
+    }
+    DsimEvent ev;
+    if (!dsim_queue_pop(w->queue, &ev)) {
+        w->stopped = true;
+        return false;
+    }
+    size_t pending = dsim_queue_size(w->queue);
+    if (pending > w->counters.max_pending)
+        w->counters.max_pending = pending;
+    w->now = ev.time;
+    bool live;
+    DsimNodeId node = process(w, &ev, &live);
+    if (live) {
+        w->index++;
+        w->counters.events = w->index;
+        dsim_checks_after_event(w->checks, w, node);
+    }
+    return !w->stopped;
+}
+
+void dsim_world_run(DsimWorld *w, void (*progress)(const DsimWorld *w, void *data), void *data)
+{
+    uint64_t n = 0;
+    while (dsim_world_step(w)) {
+        if (progress != NULL && (++n & 0xffff) == 0)
+            progress(w, data);
+    }
+    dsim_world_finish(w);
+}
+
+void dsim_world_run_until(DsimWorld *w, DsimTime t)
+{
+    if (!w->started)
+        start(w);
+    for (;;) {
+        const DsimEvent *next = dsim_queue_peek(w->queue);
+        if (next == NULL || next->time > t || w->stopped)
+            break;
+        dsim_world_step(w);
+    }
+    if (!w->stopped && w->now < t)
+        w->now = t;
+}
+
+void dsim_world_finish(DsimWorld *w)
+{
+    if (w->finished)
+        return;
+    if (!w->started)
+        start(w);
+    w->finished = true;
+    dsim_checks_finish(w->checks, w);
+}
+
+/* ---- facts ---------------------------------------------------------------- */
+
+const DsimScenario *dsim_world_scenario(const DsimWorld *w) { return w->sc; }
+DsimTime dsim_world_now(const DsimWorld *w) { return w->now; }
+uint64_t dsim_world_seed(const DsimWorld *w) { return w->seed; }
+uint64_t dsim_world_events(const DsimWorld *w) { return w->index; }
+uint64_t dsim_world_trace_hash(const DsimWorld *w) { return absorb(w->hash, w->index); }
+unsigned dsim_world_n_nodes(const DsimWorld *w) { return w->n_nodes; }
+const DsimCounters *dsim_world_counters(const DsimWorld *w) { return &w->counters; }
+DsimNet *dsim_world_net(DsimWorld *w) { return w->net; }
+
+const char *dsim_world_node_name(const DsimWorld *w, DsimNodeId id)
+{
+    return id == DSIM_NOBODY ? "-" : w->sc->node_names[id];
+}
+
+DsimNodeStatus dsim_world_node_status(const DsimWorld *w, DsimNodeId id)
+{
+    const Group *g = &w->groups[w->nodes[id].group];
+    return g->status[id - g->first];
+}
+
+const void *dsim_world_node_state(const DsimWorld *w, DsimNodeId id)
+{
+    const Group *g = &w->groups[w->nodes[id].group];
+    return g->state_ptr[id - g->first];
+}
+
+void dsim_world_describe(const DsimWorld *w, DsimNodeId id, DsimView *view)
+{
+    memset(view, 0, sizeof *view);
+    const Group *g = &w->groups[w->nodes[id].group];
+    if (g->status[id - g->first] == DSIM_NODE_CRASHED || g->proto->describe == NULL)
+        return;
+    g->proto->describe(g->state_ptr[id - g->first], view);
+}
+
+void dsim_world_format_msg(const DsimWorld *w, const DsimMsg *msg, GString *out)
+{
+    const Group *g = &w->groups[w->nodes[msg->from].group];
+    if (g->proto->print_msg != NULL)
+        g->proto->print_msg(msg, out);
+    else
+        g_string_append_printf(out, "type=%u size=%u", msg->type, msg->size);
+}
+
+bool dsim_world_can_pass(const DsimWorld *w, DsimNodeId from, DsimNodeId to)
+{
+    return dsim_net_can_pass(w->net, from, to);
+}
+
+/* The leader of a group: among its live members that describe themselves as leader, the
+ * one with the highest term (a stale leader in an old term loses); ties go to the lowest
+ * index, so the choice never depends on anything but the nodes' states. */
+DsimNodeId dsim_world_leader(const DsimWorld *w, unsigned gi)
+{
+    const Group *g = &w->groups[gi];
+    DsimNodeId best = DSIM_NOBODY;
+    uint64_t best_term = 0;
+    for (unsigned i = 0; i < g->n; i++) {
+        if (g->status[i] == DSIM_NODE_CRASHED)
+            continue;
+        DsimView v;
+        dsim_world_describe(w, g->first + i, &v);
+        if (v.role == DSIM_ROLE_LEADER && (best == DSIM_NOBODY || v.term > best_term)) {
+            best = g->first + i;
+            best_term = v.term;
+        }
+    }
+    return best;
+}
+
+/* ---- metrics -------------------------------------------------------------- */
+
+static gint metric_cmp(gconstpointer a, gconstpointer b)
+{
+    const Metric *ma = *(Metric *const *) a, *mb = *(Metric *const *) b;
+    return strcmp(ma->stat.name, mb->stat.name);
+}
+
+unsigned dsim_world_n_metrics(const DsimWorld *w) { return w->metrics->len; }
+
+const DsimMetricStat *dsim_world_metric(const DsimWorld *w, unsigned i)
+{
+    DsimWorld *mw = (DsimWorld *) w; /* the sorted index is a cache */
+    if (mw->metrics_sorted == NULL) {
+        mw->metrics_sorted = g_ptr_array_copy(w->metrics, NULL, NULL);
+        g_ptr_array_sort(mw->metrics_sorted, metric_cmp);
+    }
+    g_assert(i < mw->metrics_sorted->len);
+    return &((Metric *) g_ptr_array_index(mw->metrics_sorted, i))->stat;
+}
+
+size_t dsim_world_metric_samples(const DsimWorld *w, const char *name, const DsimTime **times,
+                                 const double **values)
+{
+    const Metric *m = g_hash_table_lookup(w->metric_index, name);
+    if (m == NULL)
+        return 0;
+    *times = (const DsimTime *) (void *) m->times->data;
+    *values = (const double *) (void *) m->values->data;
+    return m->times->len;
+}
+
+/* ---- verdicts ------------------------------------------------------------- */
+
+unsigned dsim_world_n_verdicts(const DsimWorld *w) { return dsim_checks_n_verdicts(w->checks); }
+
+const DsimVerdict *dsim_world_verdict(const DsimWorld *w, unsigned i)
+{
+    return dsim_checks_verdict(w->checks, i);
+}
+
+bool dsim_world_passed(const DsimWorld *w)
+{
+    for (unsigned i = 0; i < dsim_world_n_verdicts(w); i++) {
+        if (!dsim_world_verdict(w, i)->passed)
+            return false;
+    }
+    return true;
+}
+
+/* ---- fault verbs ---------------------------------------------------------- */
+
+static void set_status(DsimWorld *w, DsimNodeId id, DsimNodeStatus st, const char *text)
+{
+    Group *g = group_of(w, id);
+    g->status[id - g->first] = st;
+    w->hash = absorb(w->hash, ((uint64_t) st << 32) | id);
+    if (observed(w)) {
+        DsimRecord rec = { .kind = DSIM_REC_STATUS, .node = id, .status = st, .text = text };
+        emit(w, &rec);
+    }
+}
+
+static void drop_deferred(DsimWorld *w, Node *n)
+{
+    if (n->deferred == NULL)
+        return;
+    for (unsigned i = 0; i < n->deferred->len; i++) {
+        DsimEvent *ev = &g_array_index(n->deferred, DsimEvent, i);
+        if (ev->kind == DSIM_EV_DELIVER) {
+            w->counters.dropped[DSIM_DROP_CRASHED]++;
+            free_packet(ev->ptr);
+        } else if (ev->kind == DSIM_EV_TIMER) {
+            free_slot(w, ev->u32a);
+        }
+    }
+    g_array_set_size(n->deferred, 0);
+}
+
+void dsim_world_crash(DsimWorld *w, DsimNodeId id, bool lose_unsynced)
+{
+    if (dsim_world_node_status(w, id) == DSIM_NODE_CRASHED)
+        return;
+    Group *g = group_of(w, id);
+    Node *n = &w->nodes[id];
+    n->epoch++;
+    drop_deferred(w, n);
+    /* Volatile state is lost: the kernel frees what the protocol allocated and zeroes the
+     * rest. Pending timers die with the epoch bumped above: a timer fires only when its
+     * slot's epoch is still the node's, so a restarted node starts with none. */
+    if (g->proto->fini != NULL)
+        g->proto->fini(state_of(w, id));
+    memset(state_of(w, id), 0, g->state_size);
+    size_t lost = n->store != NULL ? dsim_store_crash(n->store, lose_unsynced) : 0;
+    w->counters.unsynced_lost += lost;
+    w->counters.crashes++;
+    g_autofree char *text = lost > 0 ? g_strdup_printf("crash (%zu unsynced writes lost)", lost)
+                                     : g_strdup("crash");
+    set_status(w, id, DSIM_NODE_CRASHED, text);
+}
+
+void dsim_world_restart(DsimWorld *w, DsimNodeId id)
+{
+    if (dsim_world_node_status(w, id) != DSIM_NODE_CRASHED)
+        return;
+    Group *g = group_of(w, id);
+    w->counters.restarts++;
+    set_status(w, id, DSIM_NODE_UP, "restart");
+    DsimCtx *ctx = enter(w, id);
+    if (g->proto->on_recover != NULL)
+        g->proto->on_recover(state_of(w, id), ctx);
+    else if (g->proto->init != NULL)
+        g->proto->init(state_of(w, id), ctx);
+    leave(w);
+}
+
+void dsim_world_pause(DsimWorld *w, DsimNodeId id)
+{
+    if (dsim_world_node_status(w, id) != DSIM_NODE_UP)
+        return;
+    set_status(w, id, DSIM_NODE_PAUSED, "pause");
+}
+
+void dsim_world_resume(DsimWorld *w, DsimNodeId id)
+{
+    if (dsim_world_node_status(w, id) != DSIM_NODE_PAUSED)
+        return;
+    set_status(w, id, DSIM_NODE_UP, "resume");
+    Node *n = &w->nodes[id];
+    if (n->deferred == NULL)
+        return;
+    /* What arrived or fired during the pause happens now, in the order it would have. */
+    for (unsigned i = 0; i < n->deferred->len; i++) {
+        DsimEvent ev = g_array_index(n->deferred, DsimEvent, i);
+        ev.time = w->now;
+        dsim_queue_push(w->queue, &ev);
+    }
+    g_array_set_size(n->deferred, 0);
+}
+
+void dsim_world_set_drift(DsimWorld *w, DsimNodeId id, double rate)
+{
+    g_assert(rate > 0);
+    if (w->drift == NULL) {
+        w->drift = g_new(Drift, w->n_nodes);
+        for (unsigned i = 0; i < w->n_nodes; i++)
+            w->drift[i] = (Drift) { .rate = 1.0, .base_real = 0, .base_local = 0 };
+    }
+    DsimTime local = local_now(w, id);
+    w->drift[id] = (Drift) { .rate = rate, .base_real = w->now, .base_local = local };
+}
+
+void dsim_world_note_fault(DsimWorld *w, const char *text)
+{
+    w->counters.faults++;
+    emit_simple(w, DSIM_REC_FAULT, DSIM_NOBODY, text);
+}
+
+void dsim_world_note_check(DsimWorld *w, const char *text)
+{
+    emit_simple(w, DSIM_REC_CHECK, DSIM_NOBODY, text);
+}
+
+void dsim_world_schedule(DsimWorld *w, DsimTime at, unsigned kind, uint32_t a, uint32_t b)
+{
+    g_assert(kind == DSIM_EV_FAULT || kind == DSIM_EV_CHECK);
+    DsimEvent ev = { .time = at, .kind = (uint16_t) kind, .node = DSIM_NOBODY, .u32a = a, .u32b = b };
+    dsim_queue_push(w->queue, &ev);
+}
+
+void dsim_world_group_view(const DsimWorld *w, unsigned gi, unsigned last, DsimGroupView *view)
+{
+    const Group *g = &w->groups[gi];
+    memset(view, 0, sizeof *view);
+    view->group = g->spec->id;
+    view->n = g->n;
+    view->name = (const char *const *) w->sc->node_names + g->first;
+    view->state = g->state_ptr;
+    view->status = g->status;
+    view->id = g->ids;
+    view->config = g->spec->config;
+    view->last = last;
+    view->now = w->now;
+    view->event_index = w->index;
+}

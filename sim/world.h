@@ -1,0 +1,158 @@
+/* world.h - the world: nodes, network, queue, faults and checks of one run.
+ *
+ * dsim_world_new() builds a world from a loaded scenario; dsim_world_step() processes one
+ * event; dsim_world_run() runs to the scenario's end. Everything that happens is reported to
+ * observers as DsimRecords, in order; the trace hash covers every processed event (its
+ * index, time, kind, node, and for a delivery the sender, type and body bytes), so the same
+ * scenario and seed give the same hash on every machine.
+ */
+#ifndef DSIM_WORLD_H
+#define DSIM_WORLD_H
+
+#include "sim/dsim.h"
+#include "sim/net.h"
+#include "sim/scenario.h"
+
+typedef struct DsimWorld DsimWorld;
+
+typedef enum {
+    DSIM_REC_DELIVER,  /* msg delivered to node (from msg->from) */
+    DSIM_REC_SEND,     /* msg sent by node; time_arrive says when the copy arrives */
+    DSIM_REC_DROP,     /* msg dropped; drop says why; at send or at arrival */
+    DSIM_REC_TIMER,    /* node's timer fired: timer_kind, timer_arg */
+    DSIM_REC_FAULT,    /* text describes what the fault did */
+    DSIM_REC_STATUS,   /* node changed status: crashed, restarted, paused, resumed */
+    DSIM_REC_LOG,      /* text: a protocol's dsim_log line */
+    DSIM_REC_CHECK,    /* text: a check failed */
+    DSIM_REC_REPLY,    /* node replied to a client request */
+} DsimRecordKind;
+
+typedef struct {
+    DsimRecordKind  kind;
+    uint64_t        index;       /* of the processed event this record belongs to */
+    DsimTime        time;
+    DsimNodeId      node;        /* DSIM_NOBODY for world-level records */
+    const DsimMsg  *msg;         /* DELIVER, SEND, DROP */
+    DsimTime        time_arrive; /* SEND */
+    DsimDropReason  drop;        /* DROP */
+    unsigned        timer_kind;  /* TIMER */
+    uint64_t        timer_arg;   /* TIMER */
+    DsimNodeStatus  status;      /* STATUS: the new status */
+    const char     *text;        /* FAULT, LOG, CHECK, STATUS (may be NULL) */
+} DsimRecord;
+
+typedef struct {
+    void (*on_record)(void *self, const DsimWorld *w, const DsimRecord *rec);
+} DsimObserver;
+
+typedef struct {
+    bool     logging;    /* keep protocol dsim_log lines (they go to observers as LOG) */
+    uint64_t max_events; /* stop after this many events; 0 = no limit */
+} DsimWorldOptions;
+
+/* Builds the world of @sc run with @seed. @sc is borrowed and must outlive the world.
+ * Returns a new world; free it with dsim_world_free(). */
+DsimWorld *dsim_world_new(const DsimScenario *sc, uint64_t seed, const DsimWorldOptions *opt);
+void       dsim_world_free(DsimWorld *w); /* accepts NULL */
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(DsimWorld, dsim_world_free)
+
+/* Observers are called in the order added; @obs and @self are borrowed. */
+void       dsim_world_add_observer(DsimWorld *w, const DsimObserver *obs, void *self);
+
+/* Processes one event. Returns false when the run is over (queue empty, the scenario's end
+ * reached, or max_events hit). */
+bool       dsim_world_step(DsimWorld *w);
+/* Runs until the end; @progress (may be NULL) is called every 2^16 events. */
+void       dsim_world_run(DsimWorld *w, void (*progress)(const DsimWorld *w, void *data),
+                          void *data);
+/* Runs every event with time <= @t (and stops there). */
+void       dsim_world_run_until(DsimWorld *w, DsimTime t);
+/* Runs the end-of-run checks (once). dsim_world_run() calls it. */
+void       dsim_world_finish(DsimWorld *w);
+
+/* ---- facts ---------------------------------------------------------------- */
+
+const DsimScenario *dsim_world_scenario(const DsimWorld *w);
+DsimTime        dsim_world_now(const DsimWorld *w);
+uint64_t        dsim_world_seed(const DsimWorld *w);
+uint64_t        dsim_world_events(const DsimWorld *w);     /* processed so far */
+uint64_t        dsim_world_trace_hash(const DsimWorld *w);
+unsigned        dsim_world_n_nodes(const DsimWorld *w);
+const char     *dsim_world_node_name(const DsimWorld *w, DsimNodeId id);
+DsimNodeStatus  dsim_world_node_status(const DsimWorld *w, DsimNodeId id);
+const void     *dsim_world_node_state(const DsimWorld *w, DsimNodeId id);
+/* Fills @view through the node's protocol describe op (zeroed first; crashed -> zero). */
+void            dsim_world_describe(const DsimWorld *w, DsimNodeId id, DsimView *view);
+/* Formats a message with its protocol's print_msg into @out (appends). */
+void            dsim_world_format_msg(const DsimWorld *w, const DsimMsg *msg, GString *out);
+bool            dsim_world_can_pass(const DsimWorld *w, DsimNodeId from, DsimNodeId to);
+/* The group's current leader (see fault.c for the rule), or DSIM_NOBODY. */
+DsimNodeId      dsim_world_leader(const DsimWorld *w, unsigned group);
+
+typedef struct {
+    uint64_t events;
+    uint64_t sent, delivered, duplicated;
+    uint64_t dropped[4]; /* by DsimDropReason */
+    uint64_t timers_fired, timers_cancelled;
+    uint64_t faults;     /* fault actions applied */
+    uint64_t crashes, restarts;
+    uint64_t bytes_sent;
+    uint64_t persists, syncs, unsynced_lost;
+    uint64_t max_pending;
+} DsimCounters;
+const DsimCounters *dsim_world_counters(const DsimWorld *w);
+
+/* ---- metrics (dsim_metric samples, aggregated) ---------------------------- */
+
+typedef struct {
+    const char *name;
+    uint64_t    count;
+    double      sum, min, max, last;
+} DsimMetricStat;
+/* Number of distinct metric names, and the i-th in name order. */
+unsigned              dsim_world_n_metrics(const DsimWorld *w);
+const DsimMetricStat *dsim_world_metric(const DsimWorld *w, unsigned i);
+
+/* ---- verdicts ------------------------------------------------------------- */
+
+typedef struct {
+    char     *name;     /* "election-safety", "expect leader=one (line 31)" */
+    char     *group;    /* group id or NULL */
+    int       line;     /* scenario line of the check, 0 for implicit invariants */
+    bool      passed;
+    bool      evaluated; /* false: never ran (e.g. the run stopped early) */
+    uint64_t  event_index; /* of the failure */
+    DsimTime  time;        /* of the failure */
+    char     *message;     /* why it failed, or NULL */
+    double    figure;      /* converge: time it took (s); expect metric: the worst value */
+    bool      has_figure;
+} DsimVerdict;
+unsigned           dsim_world_n_verdicts(const DsimWorld *w);
+const DsimVerdict *dsim_world_verdict(const DsimWorld *w, unsigned i);
+bool               dsim_world_passed(const DsimWorld *w);
+
+/* ---- fault verbs (tests and fault.c) ------------------------------------- */
+
+void dsim_world_crash(DsimWorld *w, DsimNodeId id, bool lose_unsynced);
+void dsim_world_restart(DsimWorld *w, DsimNodeId id);
+void dsim_world_pause(DsimWorld *w, DsimNodeId id);
+void dsim_world_resume(DsimWorld *w, DsimNodeId id);
+void dsim_world_set_drift(DsimWorld *w, DsimNodeId id, double rate);
+DsimNet *dsim_world_net(DsimWorld *w);
+/* Emits a FAULT record with @text (fault.c describes what it did). */
+void dsim_world_note_fault(DsimWorld *w, const char *text);
+/* Emits a CHECK record (check.c, when a check fails). */
+void dsim_world_note_check(DsimWorld *w, const char *text);
+
+/* ---- kernel-internal: for fault.c and check.c ------------------------------ */
+
+/* Schedules a FAULT or CHECK event at @at carrying (@a, @b). */
+void dsim_world_schedule(DsimWorld *w, DsimTime at, unsigned kind, uint32_t a, uint32_t b);
+/* A view of group @g; @last is the member just stepped or n. Arrays stay valid until the
+ * world is freed; scratch and component are left NULL for the caller to set. */
+void dsim_world_group_view(const DsimWorld *w, unsigned g, unsigned last, DsimGroupView *view);
+/* Samples of a metric, in time order: times[i], values[i]; returns how many (0 if none). */
+size_t dsim_world_metric_samples(const DsimWorld *w, const char *name, const DsimTime **times,
+                                 const double **values);
+
+#endif /* DSIM_WORLD_H */

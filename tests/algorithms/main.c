@@ -1,0 +1,15 @@
+/* main.c - runs every suite of tests/algorithms/ (CUnit basic runner, verbose). */
+#include "tests/algorithms/tests.h"
+#include "tests/lib/testutil.h"
+
+int main(int argc, char **argv)
+{
+    CU_SuiteInfo suites[] = {
+        { .pName = "pingpong", .pTests = pingpong_tests },
+        { .pName = "broadcast", .pTests = broadcast_tests },
+        { .pName = "world", .pTests = world_tests },
+        { .pName = "faults", .pTests = faults_tests },
+        CU_SUITE_INFO_NULL,
+    };
+    return testutil_run_suites(argc, argv, suites);
+}

@@ -1,0 +1,12 @@
+/* tests.h - the suites of tests/algorithms/run; each test file exports one CU_TestInfo table. */
+#ifndef DSIM_TESTS_ALGORITHMS_H
+#define DSIM_TESTS_ALGORITHMS_H
+
+#include <CUnit/CUnit.h>
+
+extern CU_TestInfo pingpong_tests[];
+extern CU_TestInfo broadcast_tests[];
+extern CU_TestInfo world_tests[];
+extern CU_TestInfo faults_tests[];
+
+#endif
