@@ -35,16 +35,20 @@ struct DsimDist {
 };
 
 /* Parses @text into a new distribution. On failure returns NULL and sets *why to a
- * newly-allocated sentence saying what is wrong and how to fix it (caller frees). */
+ * newly-allocated sentence saying what is wrong and how to fix it (caller frees; @why may
+ * be NULL). Durations in a distribution may not exceed 10 years. */
 DsimDist *dsim_dist_parse(const char *text, char **why);
-DsimDist *dsim_dist_new_const(DsimTime t);
+DsimDist *dsim_dist_new_const(DsimTime t); /* 0 <= t <= 10 years */
 DsimDist *dsim_dist_copy(const DsimDist *d);
 void      dsim_dist_free(DsimDist *d); /* accepts NULL */
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(DsimDist, dsim_dist_free)
 
-/* Draws one duration (>= 0 ns). CONST draws nothing from @rng. */
+/* Draws one duration, 0 .. 10 years (longer draws are clamped). CONST draws nothing from
+ * @rng; see the top of this file for the other kinds. */
 DsimTime  dsim_dist_sample(const DsimDist *d, DsimRng *rng);
-/* The exact mean in ns where it is finite (pareto with shape <= 1: DSIM_TIME_NEVER). */
+/* The exact mean in ns where it is finite (pareto with shape <= 1: DSIM_TIME_NEVER), of the
+ * distribution as written: NORMAL gives its untruncated mean, and the 10-year clamp is
+ * ignored. */
 double    dsim_dist_mean(const DsimDist *d);
 /* Appends the canonical text form (round-trips through dsim_dist_parse). */
 void      dsim_dist_format(const DsimDist *d, GString *out);

@@ -9,24 +9,29 @@
 
 #include "sim/dsim.h"
 
-/* Parses a duration such as "1.5s" into @out. Whitespace around the text is allowed.
- * Returns false (and leaves @out alone) for anything else: no unit, unknown unit,
- * negative, more than 9 decimals below the unit's resolution, or above ~292 years. */
+/* Parses a duration such as "1.5s" into @out. Whitespace around the text is allowed, and a
+ * bare "0" needs no unit. Returns false (and leaves @out alone) for anything else: no unit,
+ * unknown unit, a sign, an exponent, a value that is not a whole number of nanoseconds
+ * ("1.5ns", "0.0000000001s"), or above INT64_MAX ns (~292 years). */
 bool dsim_time_parse(const char *text, DsimTime *out);
 
-/* Parses "150ms..300ms" (uniform, inclusive) or a single duration (zero width). */
+/* Parses "150ms..300ms" (uniform, inclusive; lo <= hi) or a single duration (zero width).
+ * Returns false and leaves @out alone otherwise. */
 bool dsim_time_range_parse(const char *text, DsimTimeRange *out);
 
-/* Parses a rate "100/s", "5/ms", "2.5/s", "60/m" into events per second (> 0). */
+/* Parses a rate "100/s", "5/ms", "2.5/s", "60/m" into events per second (> 0). Returns
+ * false and leaves @per_second alone otherwise. */
 bool dsim_rate_parse(const char *text, double *per_second);
 
-/* Parses a probability "0.01" (0..1 inclusive). */
+/* Parses a probability "0.01" (0..1 inclusive; plain decimal or "1e-3" notation, no sign,
+ * NaN or infinity). Returns false and leaves @out alone otherwise. */
 bool dsim_prob_parse(const char *text, double *out);
 
 /* Appends "   1.250000000s" (width 14, right-aligned, 9 decimals) to @out. */
 void dsim_time_format(DsimTime t, GString *out);
 
-/* Appends the shortest exact human form: "150ms", "1.5s", "250ns", "0s". */
+/* Appends the shortest exact human form: "150ms", "1.5s", "250ns", "0s", "2m". For t >= 0
+ * the text parses back to exactly @t with dsim_time_parse(). */
 void dsim_time_format_short(DsimTime t, GString *out);
 
 #endif /* DSIM_TIME_H */
