@@ -47,6 +47,7 @@ struct DsimChecks {
     unsigned            n_active;
     GArray             *metric_checks; /* guint indices into sc->checks */
     GArray             *metric_verdicts; /* guint */
+    GString            *why;      /* reused for every invariant call: no allocation per event */
     bool                finished;
 };
 
@@ -122,6 +123,7 @@ DsimChecks *dsim_checks_new(DsimWorld *w, const DsimScenario *sc)
     c->metric_checks = g_array_new(FALSE, FALSE, sizeof(guint));
     c->metric_verdicts = g_array_new(FALSE, FALSE, sizeof(guint));
     c->always = g_new0(GArray *, sc->groups->len);
+    c->why = g_string_sized_new(128);
 
     /* invariants, group by group in file order, each protocol's in table order */
     for (unsigned gi = 0; gi < sc->groups->len; gi++) {
@@ -217,6 +219,7 @@ void dsim_checks_free(DsimChecks *c)
     g_array_unref(c->timed);
     g_array_unref(c->metric_checks);
     g_array_unref(c->metric_verdicts);
+    g_string_free(c->why, TRUE);
     g_free(c);
 }
 
@@ -502,12 +505,11 @@ void dsim_checks_on_timer(DsimChecks *c, DsimWorld *w, uint32_t index, uint32_t 
 static void run_invariant(DsimChecks *c, DsimWorld *w, InvEntry *e, unsigned last,
                           const uint32_t *component, GString *why)
 {
-    DsimGroupView view;
-    dsim_world_group_view(w, e->group, last, &view);
-    view.scratch = &e->scratch;
-    view.component = component;
+    DsimGroupView *view = dsim_world_group_view(w, e->group, last);
+    view->scratch = &e->scratch;
+    view->component = component;
     g_string_truncate(why, 0);
-    if (!e->inv->check(&view, why)) {
+    if (!e->inv->check(view, why)) {
         e->failed = true;
         fail(c, w, e->verdict, why->len > 0 ? why->str : "violated");
     }
@@ -517,30 +519,23 @@ void dsim_checks_after_event(DsimChecks *c, DsimWorld *w, DsimNodeId node)
 {
     const DsimScenario *sc = c->sc;
     if (node != DSIM_NOBODY) {
-        unsigned gi = dsim_scenario_group_of(sc, node);
+        unsigned gi = dsim_world_group_of(w, node);
         GArray *al = c->always[gi];
-        if (al->len > 0) {
-            g_autoptr(GString) why = NULL;
-            unsigned last = node - g_array_index(sc->groups, DsimGroupSpec, gi).first;
-            for (unsigned k = 0; k < al->len; k++) {
-                InvEntry *e = &g_array_index(c->invs, InvEntry, g_array_index(al, guint, k));
-                if (e->failed)
-                    continue;
-                if (why == NULL)
-                    why = g_string_new(NULL);
-                run_invariant(c, w, e, last, NULL, why);
-            }
+        unsigned last = node - g_array_index(sc->groups, DsimGroupSpec, gi).first;
+        for (unsigned k = 0; k < al->len; k++) {
+            InvEntry *e = &g_array_index(c->invs, InvEntry, g_array_index(al, guint, k));
+            if (!e->failed)
+                run_invariant(c, w, e, last, NULL, c->why);
         }
     } else {
         /* a world event (fault): statuses may have changed in any group */
-        g_autoptr(GString) why = g_string_new(NULL);
         for (unsigned gi = 0; gi < sc->groups->len; gi++) {
             GArray *al = c->always[gi];
             unsigned n = g_array_index(sc->groups, DsimGroupSpec, gi).count;
             for (unsigned k = 0; k < al->len; k++) {
                 InvEntry *e = &g_array_index(c->invs, InvEntry, g_array_index(al, guint, k));
                 if (!e->failed)
-                    run_invariant(c, w, e, n, NULL, why);
+                    run_invariant(c, w, e, n, NULL, c->why);
             }
         }
     }

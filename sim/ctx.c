@@ -3,6 +3,7 @@
 #include "sim/ctx.h"
 
 #include <stdarg.h>
+#include <string.h>
 
 const void *dsim_msg_body_checked(const DsimMsg *msg, size_t size)
 {
@@ -12,18 +13,23 @@ const void *dsim_msg_body_checked(const DsimMsg *msg, size_t size)
 
 uint64_t dsim_digest_add(uint64_t digest, const void *data, size_t len)
 {
-    /* FNV-1a over the bytes, then a splitmix64 finaliser mixing in the previous digest:
-     * order-sensitive and the same on every machine. */
+    /* Eight bytes at a time (little-endian, so every machine agrees), each word folded in
+     * with a splitmix64-style multiply-xorshift: order-sensitive, and cheap enough to run
+     * on every applied item of a 20-million-events/s run. */
     const unsigned char *p = data;
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (size_t i = 0; i < len; i++) {
-        h ^= p[i];
-        h *= 0x100000001b3ULL;
+    uint64_t h = digest ^ (0x9e3779b97f4a7c15ULL * (len + 1));
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t v;
+        memcpy(&v, p + i, 8);
+        h = (h ^ GUINT64_FROM_LE(v)) * 0xbf58476d1ce4e5b9ULL;
+        h ^= h >> 31;
     }
-    uint64_t z = h ^ (digest + 0x9e3779b97f4a7c15ULL + (digest << 6) + (digest >> 2));
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
+    uint64_t tail = 0;
+    for (unsigned k = 0; i < len; i++, k++)
+        tail |= (uint64_t) p[i] << (8 * k);
+    h = (h ^ tail) * 0x94d049bb133111ebULL;
+    return h ^ (h >> 29);
 }
 
 DsimTime dsim_now(const DsimCtx *ctx) { return ctx->now; }

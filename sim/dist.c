@@ -6,12 +6,16 @@
  * reported as one sentence naming the piece that is wrong and the form that would be right.
  *
  * A draw reads a fixed number of uniform doubles from the stream for each kind (const 0,
- * uniform 1, exp 1, pareto 1, normal 2, lognormal 2, mix 1 plus the chosen component's), so
- * a scenario that swaps uniform(5ms,15ms) for exp(10ms) on one link shifts no other draw of
- * that stream by more than the difference. That is also why a normal below zero is clamped
- * to 0 rather than redrawn: redrawing would make the count depend on the values. The double
- * becomes integer nanoseconds right away (rounded to nearest) and is clamped to
- * [0, DIST_MAX]; nothing after this file sees floating-point time.
+ * uniform 1, exp 1, pareto 1, normal 2, lognormal 2), so how far a sample advances its
+ * stream depends on the scenario text, not on the values drawn. That is why a normal below
+ * zero is clamped to 0 rather than redrawn: redrawing would make the count depend on the
+ * values.
+ * A mix draws 1 to choose plus the chosen component's draws; when its components differ in
+ * count (uniform and normal) its count varies with the choice, which is still the same for
+ * the same seed. Drawing every component each time would fix that, at the cost of wasted
+ * draws and of a count that grows with the mix. The double becomes integer nanoseconds
+ * right away (rounded to nearest) and is clamped to [0, DIST_MAX]; nothing after this file
+ * sees floating-point time.
  *
  * A trade-off to admit: log, exp, cos and pow come from the C library, and C does not
  * require them to be correctly rounded. Every machine with the same libm gives the same
@@ -36,8 +40,10 @@
 /* How close the mix weights must add up to 1. */
 #define WEIGHT_EPSILON 1e-9
 
-#define DIST_FORMS "10ms, uniform(LO,HI), normal(MEAN,SD), exp(MEAN), lognormal(MEDIAN,SIGMA), " \
-                   "pareto(SCALE,SHAPE) or mix(W:DIST, ...)"
+/* The forms a user can write, for messages. */
+#define DIST_FORMS \
+    "10ms, uniform(LO,HI), normal(MEAN,SD), exp(MEAN), lognormal(MEDIAN,SIGMA), " \
+    "pareto(SCALE,SHAPE) or mix(W:DIST, ...)"
 
 /* ---- lifecycle ---------------------------------------------------------------- */
 
@@ -333,9 +339,13 @@ static DsimDist *parse_span(Span sp, unsigned depth, char **why)
     }
     if (!g_ascii_isalpha(sp.s[0])) {
         DsimTime t;
+        if (sp.s[0] == '-') {
+            *why = g_strdup_printf("\"%s\" is negative: a duration is never below 0", text);
+            return NULL;
+        }
         if (!dsim_time_parse(text, &t)) {
-            *why = g_strdup_printf("\"%s\" is not a duration or a distribution (write "
-                                   DIST_FORMS ")", text);
+            *why = g_strdup_printf("\"%s\" is not a duration (write a number and a unit, "
+                                   "e.g. 250us, 10ms, 1.5s)", text);
             return NULL;
         }
         if (t > DIST_MAX) {
@@ -500,11 +510,14 @@ double dsim_dist_mean(const DsimDist *d)
 static void append_double(GString *out, double v)
 {
     char buf[G_ASCII_DTOSTR_BUF_SIZE], fmt[8];
-    /* 17 significant digits always round-trip an IEEE double, so the loop ends with one. */
+    /* 17 significant digits always round-trip an IEEE double, so the loop ends with one.
+     * An exponent is kept only where plain digits would be long ("1e-05"), so that 40 is
+     * "40" and not "4e+01". */
+    bool tiny_or_huge = fabs(v) < 1e-4 || fabs(v) >= 1e15;
     for (int prec = 1; prec <= 17; prec++) {
         g_snprintf(fmt, sizeof fmt, "%%.%dg", prec);
         g_ascii_formatd(buf, sizeof buf, fmt, v);
-        if (g_ascii_strtod(buf, NULL) == v)
+        if (g_ascii_strtod(buf, NULL) == v && (tiny_or_huge || strchr(buf, 'e') == NULL))
             break;
     }
     g_string_append(out, buf);

@@ -126,6 +126,15 @@ static char *time_text(DsimTime t)
     return g_string_free(s, FALSE);
 }
 
+/* The attribute as written, or the default @t it stands for when absent. */
+static char *attr_or_time(xmlNode *node, const char *name, DsimTime t)
+{
+    xmlChar *v = xmlGetNoNsProp(node, (const xmlChar *) name);
+    char *s = v != NULL ? g_strstrip(g_strdup((const char *) v)) : time_text(t);
+    xmlFree(v);
+    return s;
+}
+
 static int line_of(xmlNode *node)
 {
     long line = node != NULL ? xmlGetLineNo(node) : -1;
@@ -531,6 +540,27 @@ static gboolean get_node_attr(Loader *ld, xmlNode *node, const char *name, DsimN
     "write a node (r1), a group (r), leader(r), follower(r), follower(r,k), random(r,k), " \
     "minority(r), majority(r), crashed, or a capture (L1, L1+1)"
 
+static gint by_capture_line(gconstpointer a, gconstpointer b, gpointer captures)
+{
+    int la = GPOINTER_TO_INT(g_hash_table_lookup(captures, a));
+    int lb = GPOINTER_TO_INT(g_hash_table_lookup(captures, b));
+    return la != lb ? (la < lb ? -1 : 1) : strcmp(a, b);
+}
+
+/* "L1, L2" in the order of their first definition, or "none". */
+static char *capture_list(Loader *ld)
+{
+    g_autoptr(GList) names = g_hash_table_get_keys(ld->captures);
+    GString *s = g_string_new(NULL);
+    /* sorted by line, so the message does not depend on the hash table's order */
+    names = g_list_sort_with_data(names, by_capture_line, ld->captures);
+    for (GList *l = names; l != NULL; l = l->next)
+        g_string_append_printf(s, "%s%s", s->len > 0 ? ", " : "", (const char *) l->data);
+    if (s->len == 0)
+        g_string_append(s, "none");
+    return g_string_free(s, FALSE);
+}
+
 static void selector_list_free(DsimSelectorList *list)
 {
     if (list == NULL)
@@ -627,9 +657,10 @@ static bool parse_selector(Loader *ld, const char *text, DsimSelector *out,
         uint64_t offset;
         if (!g_hash_table_contains(ld->captures, base)) {
             g_autofree char *qb = quote(base);
+            g_autofree char *known = capture_list(ld);
             *code = DSIM_SCENARIO_ERROR_UNKNOWN_NAME;
-            *why = g_strdup_printf("%s: no fault captures %s with as=%s (only captures take +N)",
-                                   q, qb, qb);
+            *why = g_strdup_printf("%s names the capture %s, but no fault has as=%s "
+                                   "(captures: %s)", q, qb, qb, known);
             return false;
         }
         if (!parse_u64(off, &offset) || offset > G_MAXINT32) {
@@ -836,12 +867,13 @@ static gboolean parse_group(Loader *ld, xmlNode *node, GError **error)
     return TRUE;
 }
 
-/* Node "<id><i>" of one group must not be the name of another group or of another group's
- * node: "r" with 12 members makes r11, which a group "r1" would make too. For every pair of
- * ids where one is the other plus a digit suffix s (no leading zero), "a"+s is member s of a,
- * and "a"+s+"1" is member 10s+1 of a. Each pair is found from the longer id by looking up its
- * prefixes, so the check is linear in the total length of the ids. The message is raised at
- * the later of the two groups, the one a reader would change. */
+/* A node is named "<id><i>", so a group id that is another group's id plus a digit suffix
+ * s (no leading zero) would be the name of that group's member s when s <= its count: group
+ * "r" with 12 members makes r1..r12, and a group "r1" would then be both a group and a node.
+ * This one test also covers clashes between node names: member j of "r1" is "r1j", member
+ * 1j of "r", which needs 1j <= 12 and therefore 1 <= 12 too. Each pair is found from the
+ * longer id by looking up its prefixes, so the check is linear in the total length of the
+ * ids. The message is raised at the later of the two groups, the one a reader would change. */
 static gboolean check_name_clashes(Loader *ld, GError **error)
 {
     for (unsigned i = 0; i < ld->sc->groups->len; i++) {
@@ -856,29 +888,18 @@ static gboolean check_name_clashes(Loader *ld, GError **error)
                 continue;
             g_autofree char *prefix = g_strndup(c->id, cut);
             int ai = find_group(ld, prefix);
-            if (ai < 0)
+            if (ai < 0 || s > group_at(ld, ai)->count)
                 continue;
             const DsimGroupSpec *a = group_at(ld, ai);
-            bool id_clash = s <= a->count;
-            bool node_clash = !id_clash && s <= (a->count - 1) / 10; /* 10s+1 <= count */
-            if (!id_clash && !node_clash)
-                continue;
-            const DsimGroupSpec *later = a->line > c->line ? a : c;
-            const DsimGroupSpec *earlier = later == a ? c : a;
-            if (id_clash && later == c)
+            if (c->line > a->line)
                 return fail_at_line(ld, c->line, DSIM_SCENARIO_ERROR_DUPLICATE, error,
                                     "<group id=\"%s\">: %s is already the name of a node of "
                                     "group %s (line %d); choose another id",
                                     c->id, c->id, a->id, a->line);
-            if (id_clash)
-                return fail_at_line(ld, a->line, DSIM_SCENARIO_ERROR_DUPLICATE, error,
-                                    "<group id=\"%s\">: its node %s would have the name of "
-                                    "group %s (line %d); choose another id",
-                                    a->id, c->id, c->id, c->line);
-            return fail_at_line(ld, later->line, DSIM_SCENARIO_ERROR_DUPLICATE, error,
-                                "<group id=\"%s\">: node %s1 would belong both to group %s "
-                                "and to group %s (line %d); choose another id",
-                                later->id, c->id, later->id, earlier->id, earlier->line);
+            return fail_at_line(ld, a->line, DSIM_SCENARIO_ERROR_DUPLICATE, error,
+                                "<group id=\"%s\">: its node %s would have the name of group "
+                                "%s (line %d); choose another id",
+                                a->id, c->id, c->id, c->line);
         }
     }
     return TRUE;
@@ -1084,11 +1105,6 @@ static gboolean parse_workload_fields(Loader *ld, xmlNode *node, DsimWorkloadSpe
     if (!get_group_attr(ld, node, "target", REQUIRED, &target, error))
         return FALSE;
     w->target = (unsigned) target;
-    const DsimGroupSpec *g = group_at(ld, target);
-    if (g->protocol->on_request == NULL)
-        return fail_at(ld, node, "target", g->id, DSIM_SCENARIO_ERROR_INCONSISTENT, error,
-                       "group %s runs %s, which takes no client requests", g->id,
-                       g->protocol->name);
 
     if (!get_uint_attr(ld, node, "clients", OPTIONAL, 1, 1000000, &w->clients, error))
         return FALSE;
@@ -1110,7 +1126,8 @@ static gboolean parse_workload_fields(Loader *ld, xmlNode *node, DsimWorkloadSpe
         || !get_instant_attr(ld, node, "stop", OPTIONAL, &w->stop, error))
         return FALSE;
     if (w->stop <= w->start) {
-        g_autofree char *a = time_text(w->start), *b = time_text(w->stop);
+        g_autofree char *a = attr_or_time(node, "start", w->start);
+        g_autofree char *b = attr_or_time(node, "stop", w->stop);
         return fail(ld, node, DSIM_SCENARIO_ERROR_INCONSISTENT, error,
                     "<workload start=\"%s\" stop=\"%s\">: stop must come after start", a, b);
     }
@@ -1120,6 +1137,12 @@ static gboolean parse_workload_fields(Loader *ld, xmlNode *node, DsimWorkloadSpe
         g_autofree char *v = get_attr(node, "timeout");
         return fail_value(ld, node, "timeout", v, error, "is not a positive duration");
     }
+    /* last, so that a workload is checked in full before it is found to have no taker */
+    const DsimGroupSpec *g = group_at(ld, target);
+    if (g->protocol->on_request == NULL)
+        return fail_at(ld, node, "target", g->id, DSIM_SCENARIO_ERROR_INCONSISTENT, error,
+                       "group %s runs %s, which takes no client requests", g->id,
+                       g->protocol->name);
     return TRUE;
 }
 
@@ -1788,6 +1811,271 @@ static xmlDoc *parse_xml(Loader *ld, const char *data, size_t len, GError **erro
     return g_steal_pointer(&doc);
 }
 
+/* ---- schema diagnosis: a better first message for an invalid file ------------------------ */
+
+/* libxml2's RELAX NG messages describe its automaton more than the file ("Expecting element
+ * heal, got crash" for a misspelt attribute of <crash>), so when validation fails, the
+ * document is walked once more against a summary of the schema, read from dsim.rng itself so
+ * that the vocabulary is written in one place only: for each element name, the attributes it
+ * takes (and which are required) and the child elements it takes (and which must appear,
+ * which at most once). The first misspelt, missing, misplaced or repeated name in document
+ * order gets a message that says how to fix it. The summary is an approximation (a <choice>
+ * makes everything in it optional), so when it finds nothing, libxml2's first message is
+ * reported instead. The RELAX NG validation remains the authority on what is valid. */
+
+typedef struct {
+    char *name;
+    bool  required; /* must appear (not under optional, zeroOrMore or choice) */
+    bool  once;     /* child elements: not under zeroOrMore or oneOrMore */
+} RuleItem;
+
+typedef struct {
+    GArray *attrs;    /* RuleItem, schema order */
+    GArray *children; /* RuleItem, schema order */
+} Rule;
+
+typedef struct {
+    GHashTable *rules;   /* element name (owned) -> Rule* */
+    GHashTable *defines; /* define name (owned) -> its xmlNode in the schema document */
+} Summary;
+
+static void rule_items_free(GArray *items)
+{
+    for (unsigned i = 0; i < items->len; i++)
+        g_free(g_array_index(items, RuleItem, i).name);
+    g_array_unref(items);
+}
+
+static void rule_free(gpointer p)
+{
+    Rule *r = p;
+    rule_items_free(r->attrs);
+    rule_items_free(r->children);
+    g_free(r);
+}
+
+static bool rng_is(xmlNode *n, const char *name)
+{
+    return n->type == XML_ELEMENT_NODE && xmlStrEqual(n->name, (const xmlChar *) name);
+}
+
+/* Adds @name to @items, merging with an earlier mention: required only if required
+ * everywhere, once only if once everywhere. */
+static void rule_add(GArray *items, const char *name, bool required, bool once)
+{
+    for (unsigned i = 0; i < items->len; i++) {
+        RuleItem *it = &g_array_index(items, RuleItem, i);
+        if (strcmp(it->name, name) == 0) {
+            it->required = it->required && required;
+            it->once = it->once && once;
+            return;
+        }
+    }
+    RuleItem it = { .name = g_strdup(name), .required = required, .once = once };
+    g_array_append_val(items, it);
+}
+
+/* The names a name class allows: <name>x</name>, or a <choice> of them. */
+static void rng_name_class(xmlNode *nc, GPtrArray *out)
+{
+    if (rng_is(nc, "name")) {
+        xmlChar *t = xmlNodeGetContent(nc);
+        g_ptr_array_add(out, g_strstrip(g_strdup(t != NULL ? (const char *) t : "")));
+        xmlFree(t);
+    } else if (rng_is(nc, "choice")) {
+        for (xmlNode *c = nc->children; c != NULL; c = c->next)
+            rng_name_class(c, out);
+    }
+}
+
+/* The names an <element> or <attribute> pattern allows: its name="x", or else its first
+ * child, the name class. */
+static void rng_names(xmlNode *pattern, GPtrArray *out)
+{
+    xmlChar *name = xmlGetNoNsProp(pattern, (const xmlChar *) "name");
+    if (name != NULL) {
+        g_ptr_array_add(out, g_strdup((const char *) name));
+        xmlFree(name);
+        return;
+    }
+    for (xmlNode *c = pattern->children; c != NULL; c = c->next) {
+        if (c->type == XML_ELEMENT_NODE) {
+            rng_name_class(c, out);
+            return;
+        }
+    }
+}
+
+static void rng_walk(Summary *sum, xmlNode *pattern, Rule *rule, bool optional, bool many,
+                     unsigned depth)
+{
+    if (depth > 64)
+        return; /* a recursive define; dsim.rng has none */
+    for (xmlNode *n = pattern; n != NULL; n = n->next) {
+        if (n->type != XML_ELEMENT_NODE)
+            continue;
+        if (rng_is(n, "attribute") || rng_is(n, "element")) {
+            g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+            rng_names(n, names);
+            for (unsigned i = 0; i < names->len; i++)
+                rule_add(rng_is(n, "attribute") ? rule->attrs : rule->children,
+                         names->pdata[i], !optional, !many);
+        } else if (rng_is(n, "optional") || rng_is(n, "choice")) {
+            rng_walk(sum, n->children, rule, true, many, depth + 1);
+        } else if (rng_is(n, "zeroOrMore")) {
+            rng_walk(sum, n->children, rule, true, true, depth + 1);
+        } else if (rng_is(n, "oneOrMore")) {
+            rng_walk(sum, n->children, rule, optional, true, depth + 1);
+        } else if (rng_is(n, "group") || rng_is(n, "interleave")) {
+            rng_walk(sum, n->children, rule, optional, many, depth + 1);
+        } else if (rng_is(n, "ref")) {
+            xmlChar *name = xmlGetNoNsProp(n, (const xmlChar *) "name");
+            xmlNode *def = name != NULL ? g_hash_table_lookup(sum->defines, (const char *) name)
+                                        : NULL;
+            xmlFree(name);
+            if (def != NULL)
+                rng_walk(sum, def->children, rule, optional, many, depth + 1);
+        }
+    }
+}
+
+/* Every <element> of the schema, wherever it is defined, gets the union of its rules. */
+static void rng_collect(Summary *sum, xmlNode *n)
+{
+    for (; n != NULL; n = n->next) {
+        if (n->type != XML_ELEMENT_NODE)
+            continue;
+        if (rng_is(n, "element")) {
+            g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+            rng_names(n, names);
+            for (unsigned i = 0; i < names->len; i++) {
+                Rule *rule = g_hash_table_lookup(sum->rules, names->pdata[i]);
+                if (rule == NULL) {
+                    rule = g_new0(Rule, 1);
+                    rule->attrs = g_array_new(FALSE, TRUE, sizeof(RuleItem));
+                    rule->children = g_array_new(FALSE, TRUE, sizeof(RuleItem));
+                    g_hash_table_insert(sum->rules, g_strdup(names->pdata[i]), rule);
+                }
+                rng_walk(sum, n->children, rule, false, false, 0);
+            }
+        }
+        rng_collect(sum, n->children);
+    }
+}
+
+static void rng_defines(Summary *sum, xmlNode *n)
+{
+    for (; n != NULL; n = n->next) {
+        xmlChar *name = rng_is(n, "define") ? xmlGetNoNsProp(n, (const xmlChar *) "name") : NULL;
+        if (name != NULL)
+            g_hash_table_insert(sum->defines, g_strdup((const char *) name), n);
+        xmlFree(name);
+    }
+}
+
+static const RuleItem *rule_find(GArray *items, const char *name)
+{
+    for (unsigned i = 0; i < items->len; i++) {
+        if (strcmp(g_array_index(items, RuleItem, i).name, name) == 0)
+            return &g_array_index(items, RuleItem, i);
+    }
+    return NULL;
+}
+
+static char *rule_names(GArray *items)
+{
+    GString *s = g_string_new(NULL);
+    for (unsigned i = 0; i < items->len; i++)
+        g_string_append_printf(s, "%s%s", i > 0 ? ", " : "",
+                               g_array_index(items, RuleItem, i).name);
+    if (s->len == 0)
+        g_string_append(s, "none");
+    return g_string_free(s, FALSE);
+}
+
+/* Checks @node and its subtree in document order; FALSE with @error at the first finding. */
+static gboolean diagnose_node(Loader *ld, Summary *sum, xmlNode *node, GError **error)
+{
+    const Rule *rule = g_hash_table_lookup(sum->rules, node->name);
+    if (rule == NULL)
+        return TRUE; /* reported by the parent */
+
+    for (xmlAttr *a = node->properties; a != NULL; a = a->next) {
+        if (a->ns == NULL && rule_find(rule->attrs, (const char *) a->name) != NULL)
+            continue;
+        g_autofree char *v = get_attr(node, (const char *) a->name);
+        g_autofree char *known = rule_names(rule->attrs);
+        return fail_at(ld, node, (const char *) a->name, v != NULL ? v : "",
+                       DSIM_SCENARIO_ERROR_SCHEMA, error,
+                       "<%s> has no attribute %s (its attributes: %s)",
+                       (const char *) node->name, (const char *) a->name, known);
+    }
+    for (unsigned i = 0; i < rule->attrs->len; i++) {
+        const RuleItem *it = &g_array_index(rule->attrs, RuleItem, i);
+        if (it->required && xmlHasProp(node, (const xmlChar *) it->name) == NULL)
+            return fail_at(ld, node, NULL, NULL, DSIM_SCENARIO_ERROR_SCHEMA, error,
+                           "the %s attribute is required", it->name);
+    }
+    for (xmlNode *c = node->children; c != NULL; c = c->next) {
+        if (c->type != XML_ELEMENT_NODE)
+            continue;
+        const RuleItem *it = rule_find(rule->children, (const char *) c->name);
+        if (it == NULL) {
+            g_autofree char *known = rule_names(rule->children);
+            return fail(ld, c, DSIM_SCENARIO_ERROR_SCHEMA, error,
+                        "<%s> is not allowed in <%s> (allowed there: %s)",
+                        (const char *) c->name, (const char *) node->name, known);
+        }
+        if (it->once) {
+            for (xmlNode *e = node->children; e != c; e = e->next) {
+                if (e->type == XML_ELEMENT_NODE && xmlStrEqual(e->name, c->name))
+                    return fail(ld, c, DSIM_SCENARIO_ERROR_SCHEMA, error,
+                                "<%s> appears twice in <%s> (first at line %d); merge them",
+                                (const char *) c->name, (const char *) node->name,
+                                line_of(e));
+            }
+        }
+        if (!diagnose_node(ld, sum, c, error))
+            return FALSE;
+    }
+    for (unsigned i = 0; i < rule->children->len; i++) {
+        const RuleItem *it = &g_array_index(rule->children, RuleItem, i);
+        bool found = false;
+        for (xmlNode *c = node->children; c != NULL && !found; c = c->next)
+            found = c->type == XML_ELEMENT_NODE && xmlStrEqual(c->name,
+                                                              (const xmlChar *) it->name);
+        if (it->required && !found)
+            return fail(ld, node, DSIM_SCENARIO_ERROR_SCHEMA, error,
+                        "<%s> needs at least one <%s>", (const char *) node->name, it->name);
+    }
+    return TRUE;
+}
+
+/* Sets @error from the walk above and returns FALSE, or returns TRUE when it finds nothing. */
+static gboolean diagnose(Loader *ld, xmlDoc *doc, GError **error)
+{
+    xmlNode *root = xmlDocGetRootElement(doc);
+    if (root == NULL || !xmlStrEqual(root->name, (const xmlChar *) "scenario"))
+        return fail(ld, root, DSIM_SCENARIO_ERROR_SCHEMA, error,
+                    "the outermost element is <%s>; a scenario file holds one <scenario>",
+                    root != NULL ? (const char *) root->name : "");
+
+    g_autoptr(xmlDoc) rng = xmlReadMemory(dsim_schema_rng, (int) strlen(dsim_schema_rng),
+                                          "dsim.rng", NULL, XML_PARSE_NONET | XML_PARSE_NOBLANKS);
+    if (rng == NULL)
+        return TRUE;
+    Summary sum = {
+        .rules = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, rule_free),
+        .defines = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL),
+    };
+    rng_defines(&sum, xmlDocGetRootElement(rng)->children);
+    rng_collect(&sum, xmlDocGetRootElement(rng)->children);
+    gboolean ok = diagnose_node(ld, &sum, root, error);
+    g_hash_table_unref(sum.rules);
+    g_hash_table_unref(sum.defines);
+    return ok;
+}
+
 /* Errors while compiling our own schema are a build bug; they are gathered for g_error. */
 static void on_schema_bug(void *data, xmlError *err)
 {
@@ -1820,6 +2108,8 @@ static gboolean validate(Loader *ld, xmlDoc *doc, GError **error)
     int rc = xmlRelaxNGValidateDoc(vctxt, doc);
     if (rc == 0)
         return TRUE;
+    if (!diagnose(ld, doc, error))
+        return FALSE;
     if (ld->xml_message == NULL)
         keep_first_error(ld, DSIM_SCENARIO_ERROR_SCHEMA, 1, "",
                          "the file does not follow scenarios/dsim.rng");

@@ -42,6 +42,7 @@ typedef struct {
     const void         **state_ptr;  /* n */
     DsimNodeStatus      *status;     /* n: the canonical status of each member */
     DsimNodeId          *ids;        /* n */
+    DsimGroupView        view;       /* filled once; checks update last/now/index */
 } Group;
 
 typedef struct {
@@ -103,6 +104,8 @@ struct DsimWorld {
     GPtrArray          *metrics;      /* Metric*, in first-use order */
     GPtrArray          *metrics_sorted; /* built on demand */
     uint64_t            metric_samples;
+    Packet             *free_packets; /* recycled small packets (see alloc_packet) */
+    GPtrArray          *slabs;        /* the blocks small packets are carved from */
 };
 
 #define METRIC_SAMPLE_LIMIT 10000000u
@@ -203,7 +206,43 @@ static DsimCtx *enter(DsimWorld *w, DsimNodeId id)
 
 static void leave(DsimWorld *w) { w->current = DSIM_NOBODY; }
 
-static void free_packet(Packet *p) { g_free(p); }
+/* Packets with small bodies come from slabs of PACKET_SLAB packets and are recycled through
+ * a free list threaded through their body pointer, so a message costs no malloc/free in
+ * steady state and the end of a run frees a few slabs rather than a million packets.
+ * Larger bodies use the heap. */
+#define PACKET_SMALL 32
+#define PACKET_SLOT  (sizeof(Packet) + PACKET_SMALL)
+#define PACKET_SLAB  4096
+
+static Packet *alloc_packet(DsimWorld *w, size_t size)
+{
+    if (size > PACKET_SMALL)
+        return g_malloc(sizeof(Packet) + size);
+    Packet *p = w->free_packets;
+    if (p == NULL) {
+        uint8_t *slab = g_malloc(PACKET_SLOT * PACKET_SLAB);
+        g_ptr_array_add(w->slabs, slab);
+        /* thread the new slab onto the free list, first slot first */
+        for (size_t i = PACKET_SLAB; i-- > 0;) {
+            Packet *q = (Packet *) (void *) (slab + i * PACKET_SLOT);
+            q->msg.body = w->free_packets;
+            w->free_packets = q;
+        }
+        p = w->free_packets;
+    }
+    w->free_packets = (Packet *) p->msg.body;
+    return p;
+}
+
+static void free_packet(DsimWorld *w, Packet *p)
+{
+    if (p->msg.size <= PACKET_SMALL) {
+        p->msg.body = w->free_packets;
+        w->free_packets = p;
+    } else {
+        g_free(p);
+    }
+}
 
 /* ---- effects (DsimCtxOps) ---------------------------------------------- */
 
@@ -239,7 +278,7 @@ static void ctx_send(DsimCtx *ctx, DsimNodeId to, uint16_t type, const void *bod
     if (fate.copies > 1)
         w->counters.duplicated++;
     for (unsigned i = 0; i < fate.copies; i++) {
-        Packet *p = g_malloc(sizeof(Packet) + size);
+        Packet *p = alloc_packet(w, size);
         p->msg = hdr;
         if (size > 0)
             memcpy(p->body, body, size);
@@ -397,6 +436,7 @@ DsimWorld *dsim_world_new(const DsimScenario *sc, uint64_t seed, const DsimWorld
     w->n_nodes = sc->n_nodes;
     w->net = dsim_net_new(&sc->net, sc->n_nodes, seed);
     w->observers = g_array_new(FALSE, FALSE, sizeof(ObserverEntry));
+    w->slabs = g_ptr_array_new_with_free_func(g_free);
     w->slots = g_array_new(FALSE, FALSE, sizeof(TimerSlot));
     w->metric_index = g_hash_table_new(g_str_hash, g_str_equal);
     w->metrics = g_ptr_array_new();
@@ -444,8 +484,9 @@ DsimWorld *dsim_world_new(const DsimScenario *sc, uint64_t seed, const DsimWorld
 
 static void free_event_payload(DsimEvent *ev, void *data)
 {
-    if (ev->kind == DSIM_EV_DELIVER)
-        free_packet(ev->ptr);
+    Packet *p = ev->ptr;
+    if (ev->kind == DSIM_EV_DELIVER && p->msg.size > PACKET_SMALL)
+        g_free(p); /* small ones live in slabs */
 }
 
 static void metric_free(gpointer p)
@@ -485,6 +526,7 @@ void dsim_world_free(DsimWorld *w)
         g_free(g->status);
         g_free(g->ids);
     }
+    g_ptr_array_unref(w->slabs);
     g_free(w->groups);
     g_free(w->nodes);
     g_free(w->drift);
@@ -569,7 +611,7 @@ static DsimNodeId process(DsimWorld *w, DsimEvent *ev, bool *live)
                 DsimRecord rec = { .kind = DSIM_REC_DROP, .node = to, .msg = &p->msg, .drop = drop };
                 emit(w, &rec);
             }
-            free_packet(p);
+            free_packet(w, p);
             return DSIM_NOBODY;
         }
         w->hash = absorb_bytes(w->hash, p->body, p->msg.size);
@@ -581,7 +623,7 @@ static DsimNodeId process(DsimWorld *w, DsimEvent *ev, bool *live)
         DsimCtx *ctx = enter(w, to);
         g->proto->on_message(state_of(w, to), ctx, &p->msg);
         leave(w);
-        free_packet(p);
+        free_packet(w, p);
         return to;
     }
     case DSIM_EV_TIMER: {
@@ -711,6 +753,8 @@ const char *dsim_world_node_name(const DsimWorld *w, DsimNodeId id)
     return id == DSIM_NOBODY ? "-" : w->sc->node_names[id];
 }
 
+unsigned dsim_world_group_of(const DsimWorld *w, DsimNodeId id) { return w->nodes[id].group; }
+
 DsimNodeStatus dsim_world_node_status(const DsimWorld *w, DsimNodeId id)
 {
     const Group *g = &w->groups[w->nodes[id].group];
@@ -838,7 +882,7 @@ static void drop_deferred(DsimWorld *w, Node *n)
         DsimEvent *ev = &g_array_index(n->deferred, DsimEvent, i);
         if (ev->kind == DSIM_EV_DELIVER) {
             w->counters.dropped[DSIM_DROP_CRASHED]++;
-            free_packet(ev->ptr);
+            free_packet(w, ev->ptr);
         } else if (ev->kind == DSIM_EV_TIMER) {
             free_slot(w, ev->u32a);
         }
@@ -937,18 +981,23 @@ void dsim_world_schedule(DsimWorld *w, DsimTime at, unsigned kind, uint32_t a, u
     dsim_queue_push(w->queue, &ev);
 }
 
-void dsim_world_group_view(const DsimWorld *w, unsigned gi, unsigned last, DsimGroupView *view)
+DsimGroupView *dsim_world_group_view(DsimWorld *w, unsigned gi, unsigned last)
 {
-    const Group *g = &w->groups[gi];
-    memset(view, 0, sizeof *view);
-    view->group = g->spec->id;
-    view->n = g->n;
-    view->name = (const char *const *) w->sc->node_names + g->first;
-    view->state = g->state_ptr;
-    view->status = g->status;
-    view->id = g->ids;
-    view->config = g->spec->config;
+    Group *g = &w->groups[gi];
+    DsimGroupView *view = &g->view;
+    if (view->group == NULL) {
+        view->group = g->spec->id;
+        view->n = g->n;
+        view->name = (const char *const *) w->sc->node_names + g->first;
+        view->state = g->state_ptr;
+        view->status = g->status;
+        view->id = g->ids;
+        view->config = g->spec->config;
+    }
     view->last = last;
     view->now = w->now;
     view->event_index = w->index;
+    view->scratch = NULL;
+    view->component = NULL;
+    return view;
 }

@@ -79,6 +79,7 @@ uint64_t        dsim_world_events(const DsimWorld *w);     /* processed so far *
 uint64_t        dsim_world_trace_hash(const DsimWorld *w);
 unsigned        dsim_world_n_nodes(const DsimWorld *w);
 const char     *dsim_world_node_name(const DsimWorld *w, DsimNodeId id);
+unsigned        dsim_world_group_of(const DsimWorld *w, DsimNodeId id); /* group index */
 DsimNodeStatus  dsim_world_node_status(const DsimWorld *w, DsimNodeId id);
 const void     *dsim_world_node_state(const DsimWorld *w, DsimNodeId id);
 /* Fills @view through the node's protocol describe op (zeroed first; crashed -> zero). */
@@ -148,9 +149,10 @@ void dsim_world_note_check(DsimWorld *w, const char *text);
 
 /* Schedules a FAULT or CHECK event at @at carrying (@a, @b). */
 void dsim_world_schedule(DsimWorld *w, DsimTime at, unsigned kind, uint32_t a, uint32_t b);
-/* A view of group @g; @last is the member just stepped or n. Arrays stay valid until the
- * world is freed; scratch and component are left NULL for the caller to set. */
-void dsim_world_group_view(const DsimWorld *w, unsigned g, unsigned last, DsimGroupView *view);
+/* The view of group @g for an invariant call, with @last the member just stepped (or n).
+ * The world keeps one view per group and refreshes last, now and event_index at each call;
+ * the caller sets scratch and component. Valid until the next call for the same group. */
+DsimGroupView *dsim_world_group_view(DsimWorld *w, unsigned g, unsigned last);
 /* Samples of a metric, in time order: times[i], values[i]; returns how many (0 if none). */
 size_t dsim_world_metric_samples(const DsimWorld *w, const char *name, const DsimTime **times,
                                  const double **values);

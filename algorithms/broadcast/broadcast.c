@@ -20,23 +20,27 @@
  */
 #include "algorithms/broadcast/broadcast.h"
 
-/* ---- parameters --------------------------------------------------------------- */
+/* ---- parameters ---------------------------------------------------------- */
 
 static const DsimParam broadcast_params[] = {
-    { "origin", DSIM_PARAM_INT, "1", "member number of the broadcaster, 1..group size",
-      offsetof(BroadcastConfig, origin), .min = 1, .max = 10000000 },
-    { "messages", DSIM_PARAM_INT, "1", "how many messages the origin broadcasts (ids 1..n)",
-      offsetof(BroadcastConfig, messages), .min = 1, .max = 1000000 },
-    { "start", DSIM_PARAM_TIME, "0s", "when the origin broadcasts message 1",
-      offsetof(BroadcastConfig, start) },
-    { "interval", DSIM_PARAM_TIME, "10ms", "time between the origin's broadcasts",
-      offsetof(BroadcastConfig, interval) },
-    { "retransmit", DSIM_PARAM_TIME, "0s",
-      "re-send copies not yet acknowledged this often; 0 = forward once, no acks",
-      offsetof(BroadcastConfig, retransmit) },
-    { "persist", DSIM_PARAM_BOOL, "true",
-      "make the delivered set durable before delivering (false: duplicates after a crash)",
-      offsetof(BroadcastConfig, persist) },
+    { .name = "origin", .type = DSIM_PARAM_INT, .def = "1",
+      .help = "member number of the broadcaster, 1..group size",
+      .offset = offsetof(BroadcastConfig, origin), .min = 1, .max = 10000000 },
+    { .name = "messages", .type = DSIM_PARAM_INT, .def = "1",
+      .help = "how many messages the origin broadcasts (ids 1..n)",
+      .offset = offsetof(BroadcastConfig, messages), .min = 1, .max = 1000000 },
+    { .name = "start", .type = DSIM_PARAM_TIME, .def = "0s",
+      .help = "when the origin broadcasts message 1",
+      .offset = offsetof(BroadcastConfig, start) },
+    { .name = "interval", .type = DSIM_PARAM_TIME, .def = "10ms",
+      .help = "time between the origin's broadcasts",
+      .offset = offsetof(BroadcastConfig, interval) },
+    { .name = "retransmit", .type = DSIM_PARAM_TIME, .def = "0s",
+      .help = "re-send copies not yet acknowledged this often; 0 = forward once, no acks",
+      .offset = offsetof(BroadcastConfig, retransmit) },
+    { .name = "persist", .type = DSIM_PARAM_BOOL, .def = "true",
+      .help = "make the delivered set durable before delivering (false: duplicates after a crash)",
+      .offset = offsetof(BroadcastConfig, persist) },
     { NULL },
 };
 
@@ -44,7 +48,7 @@ static const DsimParam broadcast_params[] = {
  * key per id keeps each write small; a recovering node reads messages keys. */
 #define DELIVERED_KEY(id) ((uint64_t) (id))
 
-/* ---- helpers: bitmaps, members, schedule ------------------------------------------ */
+/* ---- helpers: bitmaps, members, schedule --------------------------------- */
 
 static unsigned words_for(uint64_t bits)
 {
@@ -111,7 +115,7 @@ static void allocate(BroadcastNode *b, DsimCtx *ctx, const BroadcastConfig *cfg)
     b->incarnation = dsim_rand(ctx) | 1;
 }
 
-/* ---- delivery and flooding (Algorithm 3.3) ---------------------------------------- */
+/* ---- delivery and flooding (Algorithm 3.3) ------------------------------- */
 
 /* "upon event <beb, Deliver | p, [DATA, s, m]> do if m not in delivered then delivered :=
  * delivered U {m}; trigger <rb, Deliver | s, m>" (Algorithm 3.3). The id is made durable
@@ -130,18 +134,17 @@ static void deliver(BroadcastNode *b, DsimCtx *ctx, const BroadcastConfig *cfg, 
     dsim_log(ctx, "deliver id=%" PRIu32, id);
 }
 
-/* Sends a copy of @id to every member except ourselves, @except (a member index, the one
- * the copy came from) and, with retransmit, the members known to hold it. Returns how many
- * copies went out. */
+/* Sends a copy of @id to every other member or, when @only_unheld, to those not known to
+ * hold it (retransmit only). Returns how many copies went out. */
 static unsigned send_copies(BroadcastNode *b, DsimCtx *ctx, const BroadcastConfig *cfg,
-                            uint32_t id, unsigned except)
+                            uint32_t id, bool only_unheld)
 {
-    const uint64_t *acks = b->acked != NULL ? acks_of(b, id) : NULL;
+    const uint64_t *held = only_unheld ? acks_of(b, id) : NULL;
     BroadcastData d = { .id = id, .origin = (uint32_t) cfg->origin };
     unsigned self = dsim_self_index(ctx), n = dsim_group_size(ctx), sent = 0;
 
     for (unsigned k = 0; k < n; k++) {
-        if (k == self || k == except || (acks != NULL && bit_test(acks, k)))
+        if (k == self || (held != NULL && bit_test(held, k)))
             continue;
         dsim_send(ctx, dsim_group_member(ctx, k), BROADCAST_MSG_DATA, &d, sizeof d);
         sent++;
@@ -149,17 +152,23 @@ static unsigned send_copies(BroadcastNode *b, DsimCtx *ctx, const BroadcastConfi
     return sent;
 }
 
-/* "trigger <beb, Broadcast | [DATA, s, m]>" (Algorithm 3.3): forward to all others, and
- * with retransmit keep at it until each has acked (stubborn links, §2.4.4). */
-static void flood(BroadcastNode *b, DsimCtx *ctx, const BroadcastConfig *cfg, uint32_t id,
-                  unsigned except)
+/* "trigger <beb, Broadcast | [DATA, s, m]>" (Algorithm 3.3): a copy to every other member,
+ * the one it came from included, as in the book (skipping it would save n of the n^2
+ * messages). With retransmit, the copy is then re-sent every period to the members not yet
+ * known to hold it (stubborn links, §2.4.4), so the timer is armed only if there is one. */
+static void flood(BroadcastNode *b, DsimCtx *ctx, const BroadcastConfig *cfg, uint32_t id)
 {
-    if (b->acked != NULL) {
-        bit_set(acks_of(b, id), dsim_self_index(ctx));
-        bit_set(acks_of(b, id), except);
+    send_copies(b, ctx, cfg, id, false);
+    if (b->acked == NULL)
+        return;
+    uint64_t *held = acks_of(b, id);
+    bit_set(held, dsim_self_index(ctx));
+    for (unsigned k = 0; k < dsim_group_size(ctx); k++) {
+        if (!bit_test(held, k)) {
+            dsim_timer_set(ctx, cfg->retransmit, BROADCAST_TIMER_RETRANSMIT, id);
+            return;
+        }
     }
-    if (send_copies(b, ctx, cfg, id, except) > 0 && cfg->retransmit > 0)
-        dsim_timer_set(ctx, cfg->retransmit, BROADCAST_TIMER_RETRANSMIT, id);
 }
 
 /* The origin's rb-Broadcast: "trigger <beb, Broadcast | [DATA, self, m]>"; its own copy is
@@ -169,12 +178,12 @@ static void broadcast(BroadcastNode *b, DsimCtx *ctx, const BroadcastConfig *cfg
     if (bit_test(b->delivered, id - 1))
         return;
     deliver(b, ctx, cfg, id);
-    flood(b, ctx, cfg, id, dsim_self_index(ctx));
+    flood(b, ctx, cfg, id);
     if (id < b->messages)
         schedule_broadcast(ctx, cfg, id + 1);
 }
 
-/* ---- handlers ----------------------------------------------------------------------- */
+/* ---- handlers ------------------------------------------------------------ */
 
 static void broadcast_init(void *state, DsimCtx *ctx)
 {
@@ -203,8 +212,6 @@ static void broadcast_on_recover(void *state, DsimCtx *ctx)
 {
     BroadcastNode *b = state;
     const BroadcastConfig *cfg = dsim_config(ctx);
-    unsigned self = dsim_self_index(ctx);
-
     allocate(b, ctx, cfg);
     for (uint32_t id = 1; cfg->persist && id <= b->messages; id++) {
         uint8_t one = 0;
@@ -217,7 +224,7 @@ static void broadcast_on_recover(void *state, DsimCtx *ctx)
         dsim_log(ctx, "recovered %" PRIu32 " delivered ids", b->n_delivered);
     for (uint32_t id = 1; cfg->retransmit > 0 && id <= b->messages; id++) {
         if (bit_test(b->delivered, id - 1))
-            flood(b, ctx, cfg, id, self);
+            flood(b, ctx, cfg, id);
     }
     if (is_origin(ctx, cfg)) {
         uint32_t next = 1;
@@ -248,7 +255,7 @@ static void on_data(BroadcastNode *b, DsimCtx *ctx, const BroadcastConfig *cfg,
         dsim_send(ctx, dsim_group_member(ctx, from), BROADCAST_MSG_ACK, &ack, sizeof ack);
     }
     if (first)
-        flood(b, ctx, cfg, d->id, from);
+        flood(b, ctx, cfg, d->id);
 }
 
 static void broadcast_on_message(void *state, DsimCtx *ctx, const DsimMsg *msg)
@@ -290,7 +297,7 @@ static void broadcast_on_timer(void *state, DsimCtx *ctx, unsigned kind, uint64_
     case BROADCAST_TIMER_RETRANSMIT: {
         /* The timer stops by itself: once every member holds the id, nothing is sent
          * and it is not re-armed. */
-        unsigned sent = send_copies(b, ctx, cfg, id, dsim_self_index(ctx));
+        unsigned sent = send_copies(b, ctx, cfg, id, true);
         if (sent > 0) {
             dsim_log(ctx, "retransmit id=%" PRIu32 " to %u members", id, sent);
             dsim_timer_set(ctx, cfg->retransmit, BROADCAST_TIMER_RETRANSMIT, id);
@@ -302,7 +309,7 @@ static void broadcast_on_timer(void *state, DsimCtx *ctx, unsigned kind, uint64_
     }
 }
 
-/* ---- describe, print ------------------------------------------------------------------ */
+/* ---- describe, print ----------------------------------------------------- */
 
 /* applied_digest walks the ids in ascending order, not in delivery order, so that nodes
  * that delivered the same set agree whatever order the copies arrived in. */
@@ -343,7 +350,7 @@ static void broadcast_print_msg(const DsimMsg *msg, GString *out)
     }
 }
 
-/* ---- invariants ----------------------------------------------------------------------- */
+/* ---- invariants ---------------------------------------------------------- */
 
 /* History for no-duplicate-delivery, in the group's scratch pointer. Node state is zeroed
  * by a crash, so what a node delivered in earlier lives is remembered here. */
@@ -493,9 +500,9 @@ static bool check_all_delivered(const DsimGroupView *g, GString *why)
     unsigned holder = 0;
     while (component_of(g, holder) != comp || !delivered_by(g, holder, what))
         holder++;
-    g_string_printf(why, "%s never delivered message id=%" PRIu32 ", which %s delivered "
-                    "(%u deliveries missing among the members connected to %s)",
-                    g->name[who], what, g->name[holder], misses, g->name[ref]);
+    g_string_printf(why, "%s is missing message id=%" PRIu32 ", which %s delivered "
+                    "(missing deliveries among the members connected to %s: %u)",
+                    g->name[who], what, g->name[holder], g->name[ref], misses);
     return false;
 }
 
@@ -507,7 +514,7 @@ static const DsimInvariant broadcast_invariants[] = {
     { NULL },
 };
 
-/* ---- the ops table ------------------------------------------------------------------- */
+/* ---- the ops table ------------------------------------------------------- */
 
 const DsimProtocol broadcast_protocol = {
     .name = "broadcast",

@@ -11,28 +11,32 @@
  * start a second, endless chain of copies).
  *
  * This protocol is the events/s benchmark: the message path does one comparison, one digest
- * step and one send, allocates nothing and formats nothing unless logging is on.
+ * step and one send, allocates nothing and formats nothing unless logging is on. The only
+ * metric, "pingpong_done" (when the final seq was handled, in seconds), is sampled once.
  */
 #include "algorithms/pingpong/pingpong.h"
 
 #include <string.h>
 
-/* ---- parameters ------------------------------------------------------------ */
+/* ---- parameters ---------------------------------------------------------- */
 
 static const DsimParam pingpong_params[] = {
-    { "count", DSIM_PARAM_INT, "0", "last seq of the game; 0 plays forever",
-      offsetof(PingpongConfig, count), .min = 0, .max = INT64_MAX },
-    { "interval", DSIM_PARAM_TIME, "0s", "wait this long before answering",
-      offsetof(PingpongConfig, interval) },
-    { "retry", DSIM_PARAM_TIME, "0s",
-      "re-send the last message when no answer came within this; 0 = off",
-      offsetof(PingpongConfig, retry) },
-    { "size", DSIM_PARAM_INT, "0", "zero bytes appended to every body (bandwidth model)",
-      offsetof(PingpongConfig, size), .min = 0, .max = 1048576 },
+    { .name = "count", .type = DSIM_PARAM_INT, .def = "0",
+      .help = "last seq of the game; 0 plays forever",
+      .offset = offsetof(PingpongConfig, count), .min = 0, .max = INT64_MAX },
+    { .name = "interval", .type = DSIM_PARAM_TIME, .def = "0s",
+      .help = "wait this long before answering",
+      .offset = offsetof(PingpongConfig, interval) },
+    { .name = "retry", .type = DSIM_PARAM_TIME, .def = "0s",
+      .help = "re-send the last message when no answer came within this; 0 = off",
+      .offset = offsetof(PingpongConfig, retry) },
+    { .name = "size", .type = DSIM_PARAM_INT, .def = "0",
+      .help = "zero bytes appended to every body (bandwidth model)",
+      .offset = offsetof(PingpongConfig, size), .min = 0, .max = 1048576 },
     { NULL },
 };
 
-/* ---- helpers ----------------------------------------------------------------- */
+/* ---- helpers ------------------------------------------------------------- */
 
 static bool is_last(const PingpongConfig *cfg, uint64_t seq)
 {
@@ -59,7 +63,7 @@ static void send_seq(PingpongNode *p, DsimCtx *ctx, const PingpongConfig *cfg, u
         p->retry_timer = dsim_timer_set(ctx, cfg->retry, PINGPONG_TIMER_RETRY, seq);
 }
 
-/* ---- handlers ---------------------------------------------------------------- */
+/* ---- handlers ------------------------------------------------------------ */
 
 /* Pairs (0,1), (2,3), ... by member index; the even member is the pinger. Also used at
  * restart (no on_recover): the restarted node has forgotten the game, and a restarted
@@ -113,8 +117,11 @@ static void pingpong_on_message(void *state, DsimCtx *ctx, const DsimMsg *msg)
         dsim_log(ctx, "handle %s seq=%" PRIu64,
                  msg->type == PINGPONG_MSG_PING ? "Ping" : "Pong", seq);
 
-    if (is_last(cfg, seq))
+    if (is_last(cfg, seq)) {
+        /* The game is over: one sample per game (not per message), in virtual seconds. */
+        dsim_metric(ctx, "pingpong_done", (double) dsim_now(ctx) / 1e9);
         return;
+    }
     if (cfg->interval > 0)
         dsim_timer_set(ctx, cfg->interval, PINGPONG_TIMER_ANSWER, seq + 1);
     else
@@ -146,7 +153,7 @@ static void pingpong_on_timer(void *state, DsimCtx *ctx, unsigned kind, uint64_t
     }
 }
 
-/* ---- describe, print ------------------------------------------------------------ */
+/* ---- describe, print ----------------------------------------------------- */
 
 static void pingpong_describe(const void *state, DsimView *view)
 {
@@ -166,7 +173,7 @@ static void pingpong_print_msg(const DsimMsg *msg, GString *out)
                            msg->type == PINGPONG_MSG_PING ? "Ping" : "Pong", b->seq);
 }
 
-/* ---- invariants ------------------------------------------------------------------ */
+/* ---- invariants ---------------------------------------------------------- */
 
 /* Each node's highest handled seq never decreases, and no seq is handled twice: every
  * handled seq must exceed the one handled before it in the same life. The check reads only
@@ -193,7 +200,7 @@ static const DsimInvariant pingpong_invariants[] = {
     { NULL },
 };
 
-/* ---- the ops table ----------------------------------------------------------------- */
+/* ---- the ops table ------------------------------------------------------- */
 
 const DsimProtocol pingpong_protocol = {
     .name = "pingpong",

@@ -3,9 +3,10 @@
  * Members pair up by index, (1,2), (3,4), ...; an odd last member idles. In each pair the
  * first member sends Ping seq=1 at init, and whoever handles seq s answers with seq s+1: odd
  * seqs travel as Ping, even ones as Pong. The game ends when seq reaches the "count" param
- * (0 = never). With "retry" set, a node re-sends its last message until the answer comes,
- * so a pair survives loss and restarts. The hot path allocates nothing and logs only when
- * logging is on: the events/s benchmark runs this protocol.
+ * (0 = never); the node that handles the final seq samples the metric "pingpong_done" with
+ * the virtual time in seconds. With "retry" set, a node re-sends its last message until the
+ * answer comes, so a pair survives loss and restarts. The hot path allocates nothing and
+ * logs only when logging is on: the events/s benchmark runs this protocol.
  */
 #ifndef DSIM_PINGPONG_H
 #define DSIM_PINGPONG_H

@@ -10,7 +10,7 @@
 #include "tests/algorithms/tests.h"
 #include "tests/lib/harness.h"
 
-/* ---- helpers ------------------------------------------------------------------------ */
+/* ---- helpers ------------------------------------------------------------- */
 
 static uint64_t sent_seq(const Harness *h, unsigned i)
 {
@@ -32,7 +32,7 @@ static Harness *new_node(unsigned group_size, unsigned self_index)
     return harness_new(&pingpong_protocol, "p", group_size, self_index, 42);
 }
 
-/* ---- the game ----------------------------------------------------------------------- */
+/* ---- the game ------------------------------------------------------------ */
 
 static void test_pinger_sends_ping_seq_1_to_its_peer_at_init(void)
 {
@@ -118,6 +118,23 @@ static void test_game_stops_when_seq_reaches_count(void)
     CU_ASSERT_EQUAL(((const PingpongNode *) harness_state(h))->last_seq, 4);
 }
 
+static void test_node_that_handles_the_final_seq_samples_pingpong_done_once(void)
+{
+    g_autoptr(Harness) h = new_node(2, 1);
+    harness_set_param(h, "count", "3");
+    harness_init(h);
+    deliver_seq(h, 0, 1);
+    CU_ASSERT_EQUAL(harness_n_metrics(h), 0);
+    harness_set_now(h, DSIM_MS(30));
+
+    deliver_seq(h, 0, 3);
+    deliver_seq(h, 0, 3);
+
+    CU_ASSERT_EQUAL_FATAL(harness_n_metrics(h), 1);
+    CU_ASSERT_STRING_EQUAL(harness_metric(h, 0)->name, "pingpong_done");
+    CU_ASSERT_DOUBLE_EQUAL(harness_metric(h, 0)->value, 0.030, 1e-12);
+}
+
 static void test_final_message_is_sent_without_a_retry(void)
 {
     g_autoptr(Harness) h = new_node(2, 1);
@@ -176,7 +193,7 @@ static void test_messages_from_a_node_other_than_the_peer_are_ignored(void)
     CU_ASSERT_EQUAL(((const PingpongNode *) harness_state(h))->last_seq, 0);
 }
 
-/* ---- interval, retry, size ---------------------------------------------------------- */
+/* ---- interval, retry, size ----------------------------------------------- */
 
 static void test_interval_delays_the_answer_with_a_timer(void)
 {
@@ -290,7 +307,7 @@ static void test_restarted_pinger_takes_up_the_seq_its_peer_retries(void)
     CU_ASSERT_EQUAL(sent_seq(h, 0), 7);
 }
 
-/* ---- describe, print, invariant ------------------------------------------------------ */
+/* ---- describe, print, invariant ------------------------------------------ */
 
 static void test_describe_reports_the_highest_seq_and_a_digest_of_the_seqs_in_order(void)
 {
@@ -383,6 +400,8 @@ CU_TestInfo pingpong_tests[] = {
     { "pong is answered with a ping of the next seq",
       test_pong_is_answered_with_a_ping_of_the_next_seq },
     { "game stops when seq reaches count", test_game_stops_when_seq_reaches_count },
+    { "node that handles the final seq samples pingpong_done once",
+      test_node_that_handles_the_final_seq_samples_pingpong_done_once },
     { "final message is sent without a retry", test_final_message_is_sent_without_a_retry },
     { "lost final message is sent again when the peer retries",
       test_lost_final_message_is_sent_again_when_the_peer_retries },

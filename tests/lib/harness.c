@@ -51,7 +51,7 @@ struct Harness {
     GArray    *metrics;   /* HarnessMetric, names owned */
 };
 
-/* ---- the backend ------------------------------------------------------------------- */
+/* ---- the backend --------------------------------------------------------- */
 
 static Harness *harness_of(DsimCtx *ctx)
 {
@@ -149,7 +149,7 @@ static const DsimCtxOps harness_ops = {
     .metric = op_metric,
 };
 
-/* ---- lifecycle -------------------------------------------------------------------- */
+/* ---- lifecycle ----------------------------------------------------------- */
 
 Harness *harness_new(const DsimProtocol *proto, const char *group_id, unsigned group_size,
                      unsigned self_index, uint64_t seed)
@@ -252,7 +252,7 @@ void harness_init(Harness *h)
         h->proto->init(h->state, &h->ctx);
 }
 
-/* ---- inputs ----------------------------------------------------------------------- */
+/* ---- inputs -------------------------------------------------------------- */
 
 uint64_t harness_deliver(Harness *h, unsigned from_index, uint16_t type, const void *body,
                          size_t size)
@@ -344,7 +344,7 @@ void harness_recover(Harness *h)
         h->proto->init(h->state, &h->ctx);
 }
 
-/* ---- facts ------------------------------------------------------------------------ */
+/* ---- facts --------------------------------------------------------------- */
 
 void harness_set_now(Harness *h, DsimTime t)
 {
@@ -381,7 +381,7 @@ char *harness_print_msg(const Harness *h, uint16_t type, const void *body, size_
     return g_string_free(out, FALSE);
 }
 
-/* ---- recordings ------------------------------------------------------------------- */
+/* ---- recordings ---------------------------------------------------------- */
 
 unsigned harness_n_sent(const Harness *h) { return h->sent->len; }
 unsigned harness_n_timers(const Harness *h) { return h->timers->len; }
