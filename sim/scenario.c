@@ -731,6 +731,33 @@ static gboolean get_selectors_attr(Loader *ld, xmlNode *node, const char *name,
     return *out != NULL;
 }
 
+/* ---- elements that may appear once ---------------------------------------------- */
+
+/* The schema lets the children of <scenario>, <network> and <link> come in any order (see
+ * dsim.rng for why it cannot also say "at most once"), so the loader checks that each of
+ * @names (NULL-terminated, at most 16) appears at most once in @parent. */
+static gboolean check_once(Loader *ld, xmlNode *parent, const char *const *names,
+                           GError **error)
+{
+    xmlNode *first[16] = { NULL };
+
+    for (xmlNode *c = parent->children; c != NULL; c = c->next) {
+        if (c->type != XML_ELEMENT_NODE)
+            continue;
+        for (unsigned i = 0; names[i] != NULL; i++) {
+            g_assert(i < G_N_ELEMENTS(first));
+            if (!xmlStrEqual(c->name, (const xmlChar *) names[i]))
+                continue;
+            if (first[i] != NULL)
+                return fail(ld, c, DSIM_SCENARIO_ERROR_SCHEMA, error,
+                            "<%s> appears twice in <%s> (first at line %d); merge them",
+                            names[i], (const char *) parent->name, line_of(first[i]));
+            first[i] = c;
+        }
+    }
+    return TRUE;
+}
+
 /* ---- the scenario element ------------------------------------------------------ */
 
 static gboolean parse_scenario_attrs(Loader *ld, xmlNode *node, GError **error)
@@ -942,7 +969,11 @@ static gboolean get_prob_text(Loader *ld, xmlNode *node, double *out, GError **e
 
 static gboolean parse_link(Loader *ld, xmlNode *node, GError **error)
 {
+    static const char *const once[] = { "latency", "loss", "duplicate", NULL };
     DsimLinkSpec link = { .loss = -1, .duplicate = -1, .line = line_of(node) };
+
+    if (!check_once(ld, node, once, error))
+        return FALSE;
 
     if (!get_node_attr(ld, node, "from", &link.from, error)
         || !get_node_attr(ld, node, "to", &link.to, error))
@@ -973,7 +1004,12 @@ static gboolean parse_link(Loader *ld, xmlNode *node, GError **error)
 
 static gboolean parse_network(Loader *ld, xmlNode *node, GError **error)
 {
+    static const char *const once[] = { "latency", "loss", "duplicate", "bandwidth",
+                                        "header_bytes", NULL };
     DsimNetSpec *net = &ld->sc->net;
+
+    if (!check_once(ld, node, once, error))
+        return FALSE;
 
     for (xmlNode *c = node->children; c != NULL; c = c->next) {
         if (c->type != XML_ELEMENT_NODE)
@@ -1674,7 +1710,9 @@ static gboolean parse_sweep(Loader *ld, xmlNode *node, GError **error)
 
 static gboolean parse_scenario(Loader *ld, xmlNode *root, GError **error)
 {
-    if (!parse_scenario_attrs(ld, root, error))
+    static const char *const once[] = { "description", "network", "storage", "faults",
+                                        "checks",      "report",  "sweep",   NULL };
+    if (!check_once(ld, root, once, error) || !parse_scenario_attrs(ld, root, error))
         return FALSE;
 
     for (xmlNode *c = root->children; c != NULL; c = c->next) {
@@ -1682,6 +1720,9 @@ static gboolean parse_scenario(Loader *ld, xmlNode *root, GError **error)
             && !parse_group(ld, c, error))
             return FALSE;
     }
+    if (ld->sc->groups->len == 0)
+        return fail(ld, root, DSIM_SCENARIO_ERROR_SCHEMA, error,
+                    "<scenario> needs at least one <group>");
     if (!check_name_clashes(ld, error))
         return FALSE;
     name_nodes(ld->sc);

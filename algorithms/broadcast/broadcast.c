@@ -9,11 +9,13 @@
  * before doing anything else, so m survives the crash of its origin.
  *
  * The book assumes perfect links. dsim's links lose messages, so "retransmit" builds them
- * the usual way (§2.4.3-2.4.5: stubborn links plus acknowledgements): a node re-sends each
- * copy to the members not yet known to hold it until they ack. The book's processes also
- * never recover; here a node that restarts rebuilds its delivered set from durable storage
- * (the "logged" algorithms of §3.5 keep it the same way), and "persist=false" leaves it out
- * to show what goes wrong: the restarted node delivers again.
+ * the usual way (§2.4: stubborn links re-send forever; acknowledgements let them stop): a
+ * node re-sends each copy to the members not yet known to hold it until they ack. The
+ * algorithm's processes also never recover; here a node that restarts rebuilds its
+ * delivered set from durable storage, as the book's "logged" algorithms for the
+ * crash-recovery model do, and "persist=false" leaves that out to show what goes wrong: the
+ * restarted node delivers again, or, having acked before the crash, is never sent the
+ * message again.
  *
  * Eager flooding costs n^2 messages per broadcast (every node forwards to every other); that
  * is the algorithm, and what the 1,000-node benchmark measures.
@@ -155,7 +157,7 @@ static unsigned send_copies(BroadcastNode *b, DsimCtx *ctx, const BroadcastConfi
 /* "trigger <beb, Broadcast | [DATA, s, m]>" (Algorithm 3.3): a copy to every other member,
  * the one it came from included, as in the book (skipping it would save n of the n^2
  * messages). With retransmit, the copy is then re-sent every period to the members not yet
- * known to hold it (stubborn links, §2.4.4), so the timer is armed only if there is one. */
+ * known to hold it (stubborn links, §2.4), so the timer is armed only if there is one. */
 static void flood(BroadcastNode *b, DsimCtx *ctx, const BroadcastConfig *cfg, uint32_t id)
 {
     send_copies(b, ctx, cfg, id, false);
@@ -212,6 +214,7 @@ static void broadcast_on_recover(void *state, DsimCtx *ctx)
 {
     BroadcastNode *b = state;
     const BroadcastConfig *cfg = dsim_config(ctx);
+
     allocate(b, ctx, cfg);
     for (uint32_t id = 1; cfg->persist && id <= b->messages; id++) {
         uint8_t one = 0;
@@ -297,6 +300,7 @@ static void broadcast_on_timer(void *state, DsimCtx *ctx, unsigned kind, uint64_
     case BROADCAST_TIMER_RETRANSMIT: {
         /* The timer stops by itself: once every member holds the id, nothing is sent
          * and it is not re-armed. */
+        g_assert(b->acked != NULL);
         unsigned sent = send_copies(b, ctx, cfg, id, true);
         if (sent > 0) {
             dsim_log(ctx, "retransmit id=%" PRIu32 " to %u members", id, sent);
@@ -391,7 +395,7 @@ static DeliveryHistory *history_get(const DsimGroupView *g)
     return h;
 }
 
-/* RB3, No duplication: "No message is delivered more than once" (CGR §3.3). A node checks
+/* RB2, No duplication: "No message is delivered more than once" (CGR §3.3). A node checks
  * its delivered set before delivering, so within one life this cannot fail; across a crash
  * it holds only if the set was durable. The check runs after every event of a member, and
  * an event delivers at most one message, so a changed counter means exactly one new
@@ -507,7 +511,7 @@ static bool check_all_delivered(const DsimGroupView *g, GString *why)
 }
 
 static const DsimInvariant broadcast_invariants[] = {
-    { "no-duplicate-delivery", "no node delivers a message twice, even across crashes (RB3)",
+    { "no-duplicate-delivery", "no node delivers a message twice, even across crashes (RB2)",
       DSIM_CHECK_ALWAYS, check_no_duplicate_delivery, history_free },
     { "all-delivered", "at the end, every connected live member delivered every message (RB4)",
       DSIM_CHECK_AT_END, check_all_delivered, NULL },

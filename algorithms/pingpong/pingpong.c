@@ -1,9 +1,9 @@
 /* pingpong.c - two nodes passing a counter back and forth: the kernel's test bed.
  *
- * The one idea: a pair is a stop-and-wait protocol with an unbounded sequence number, the
- * alternating bit protocol of Bartlett, Scantlebury & Wilkinson ("A note on reliable
- * full-duplex transmission over half-duplex links", CACM 12(5), 1969) with a counter in
- * place of the bit. Each node has at most one message outstanding (seq = last_sent) and
+ * A pair is a stop-and-wait protocol with an unbounded sequence number: the alternating bit
+ * protocol of Bartlett, Scantlebury & Wilkinson ("A note on reliable full-duplex
+ * transmission over half-duplex links", CACM 12(5), 1969) with a counter in place of the
+ * bit. Each node has at most one message outstanding (seq = last_sent) and
  * handles only seqs above the highest it has handled, so duplicates, stale retries and
  * reordered copies are ignored by one comparison. With "retry" both nodes re-send their
  * outstanding message until the answer arrives, which covers a lost message in either
@@ -49,13 +49,12 @@ static bool is_last(const PingpongConfig *cfg, uint64_t seq)
 static void send_seq(PingpongNode *p, DsimCtx *ctx, const PingpongConfig *cfg, uint64_t seq)
 {
     uint16_t type = (seq & 1) ? PINGPONG_MSG_PING : PINGPONG_MSG_PONG;
+    PingpongBody body = { .seq = seq };
 
     p->last_sent = seq;
     if (p->padded == NULL) {
-        PingpongBody body = { .seq = seq };
         dsim_send(ctx, p->peer, type, &body, sizeof body);
     } else {
-        PingpongBody body = { .seq = seq };
         memcpy(p->padded, &body, sizeof body);
         dsim_send(ctx, p->peer, type, p->padded, sizeof body + (size_t) cfg->size);
     }
@@ -111,8 +110,10 @@ static void pingpong_on_message(void *state, DsimCtx *ctx, const DsimMsg *msg)
     p->prev_seq = p->last_seq;
     p->last_seq = seq;
     p->digest = dsim_digest_add(p->digest, &seq, sizeof seq);
-    dsim_timer_cancel(ctx, p->retry_timer); /* the peer answered, or played on without us */
-    p->retry_timer = 0;
+    if (p->retry_timer != 0) { /* the peer answered, or played on without us */
+        dsim_timer_cancel(ctx, p->retry_timer);
+        p->retry_timer = 0;
+    }
     if (dsim_logging(ctx))
         dsim_log(ctx, "handle %s seq=%" PRIu64,
                  msg->type == PINGPONG_MSG_PING ? "Ping" : "Pong", seq);
@@ -141,12 +142,12 @@ static void pingpong_on_timer(void *state, DsimCtx *ctx, unsigned kind, uint64_t
             send_seq(p, ctx, cfg, arg);
         return;
     case PINGPONG_TIMER_RETRY:
+        if (arg != p->last_sent || p->last_seq > arg)
+            return; /* answered meanwhile (a retry is cancelled then, so only by hand) */
         p->retry_timer = 0;
-        if (arg == p->last_sent && p->last_seq < arg) {
-            if (dsim_logging(ctx))
-                dsim_log(ctx, "no answer to seq=%" PRIu64 ", re-send", arg);
-            send_seq(p, ctx, cfg, arg);
-        }
+        if (dsim_logging(ctx))
+            dsim_log(ctx, "no answer to seq=%" PRIu64 ", re-send", arg);
+        send_seq(p, ctx, cfg, arg);
         return;
     default:
         g_assert_not_reached();
