@@ -10,11 +10,16 @@
  *      libxml2's own depth limit (256, no XML_PARSE_HUGE) stops pathological nesting;
  *   3. schema: RELAX NG validation against scenarios/dsim.rng, compiled into the binary as
  *      dsim_schema_rng[]. It fixes the vocabulary (which element goes where, which attribute
- *      exists) and leaves every value as text;
+ *      exists) and leaves every value as text. When it fails, the file is walked again
+ *      against a summary of the same schema to find a message a user can act on ("<crash>
+ *      has no attribute nodes (its attributes: at, node, as, unsynced)");
  *   4. meaning: one parse_<element>() per element reads the values with the attribute helpers
- *      (get_time_attr, get_prob_attr, get_uint_attr...), which know units and ranges and write
- *      the message, and resolves every name (protocols, parameters, groups, nodes, selectors,
- *      invariants) so that nothing downstream can meet a bad input.
+ *      (get_time_attr, get_instant_attr, get_uint_attr, get_group_attr...), which know units
+ *      and ranges and write the message, and resolves every name (protocols, parameters,
+ *      groups, nodes, selectors, invariants) so that nothing downstream can meet a bad input.
+ *
+ * Lines are those of an element's '<' (recorded while parsing, see on_start_element), so a
+ * start tag written over several lines is reported where it begins.
  *
  * libxml2 errors are collected per parser and per validation context (no global handler is
  * left installed), so scenarios can be loaded from several threads at once. The one
@@ -33,6 +38,7 @@
 #include <libxml/parser.h>
 #include <libxml/parserInternals.h>
 #include <libxml/relaxng.h>
+#include <libxml/SAX2.h>
 #include <libxml/xmlerror.h>
 #include <math.h>
 #include <string.h>
@@ -57,6 +63,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlRelaxNGValidCtxt, xmlRelaxNGFreeValidCtxt)
 #define LIST_MAX 10
 /* Identifiers (scenario name, group ids, captures) are at most this long. */
 #define NAME_MAX_LEN 64
+
+/* Bounds that keep a typo from asking for an endless run ("every=\"1ns\"" for an hour). */
+#define MAX_WORKLOAD_RATE 1e6  /* operations per second */
+#define MAX_NEMESIS_TICKS 10000000u
 
 #define KNOWN_WORKLOADS "kv, register"
 #define KNOWN_OPS "get, put, append, cas"
@@ -135,8 +145,12 @@ static char *attr_or_time(xmlNode *node, const char *name, DsimTime t)
     return s;
 }
 
+/* The line where @node's start tag begins, as recorded by on_start_element (libxml2's own
+ * node->line is where the tag ends, and stops at 65535). */
 static int line_of(xmlNode *node)
 {
+    if (node != NULL && node->type == XML_ELEMENT_NODE && node->_private != NULL)
+        return GPOINTER_TO_INT(node->_private);
     long line = node != NULL ? xmlGetLineNo(node) : -1;
     return line > 0 && line <= INT_MAX ? (int) line : 1;
 }
@@ -698,8 +712,9 @@ static bool parse_selector(Loader *ld, const char *text, DsimSelector *out,
     return false;
 }
 
-/* A comma-separated list of selectors from attribute @name (or the text @text when not NULL,
- * for one side of a partition). Returns NULL with @error set on failure. */
+/* Parses @text, a comma-separated list of selectors: the value of attribute @name, or one
+ * side of a partition. Messages quote the whole attribute, @value. Returns NULL with @error
+ * set on failure. */
 static DsimSelectorList *parse_selector_list(Loader *ld, xmlNode *node, const char *name,
                                              const char *value, const char *text,
                                              GError **error)
@@ -1149,6 +1164,9 @@ static gboolean parse_workload_fields(Loader *ld, xmlNode *node, DsimWorkloadSpe
     if (!dsim_rate_parse(rate, &w->rate))
         return fail_value(ld, node, "rate", rate, error,
                           "is not a rate (write e.g. 100/s, 5/ms)");
+    if (w->rate > MAX_WORKLOAD_RATE)
+        return fail_value(ld, node, "rate", rate, error,
+                          "is above the limit of 1000000/s");
     if (!get_uint_attr(ld, node, "keys", OPTIONAL, 1, 1000000000, &w->keys, error))
         return FALSE;
 
@@ -1301,6 +1319,14 @@ static gboolean parse_nemesis(Loader *ld, xmlNode *node, DsimFaultSpec *f, GErro
         g_autofree char *v = get_attr(node, "every");
         return fail_value(ld, node, "every", v, error,
                           "is not a positive duration (write e.g. 2s)");
+    }
+    uint64_t ticks = (uint64_t) (f->stop - f->at) / (uint64_t) f->every;
+    if (ticks > MAX_NEMESIS_TICKS) {
+        g_autofree char *v = get_attr(node, "every");
+        return fail_at(ld, node, "every", v, DSIM_SCENARIO_ERROR_BAD_VALUE, error,
+                       "the nemesis would act %" PRIu64 " times between start and stop; the "
+                       "limit is %u (make every longer)",
+                       ticks, MAX_NEMESIS_TICKS);
     }
     return TRUE;
 }
@@ -1815,6 +1841,32 @@ static void on_entity_decl(void *data, const xmlChar *name, int type, const xmlC
     on_doctype(data, name, public_id, system_id);
 }
 
+/* SAX startElementNs: builds the node as libxml2 does, then records in node->_private (the
+ * application's field) the line of the tag's '<', which a reader looks for, rather than the
+ * line of its '>', which is all libxml2 keeps. The parser calls this with the input just
+ * past the attributes; no '<' can occur inside a start tag, so the nearest one before the
+ * cursor opens it. Newlines in between are counted back from the parser's current line. */
+static void on_start_element(void *data, const xmlChar *localname, const xmlChar *prefix,
+                             const xmlChar *uri, int nb_namespaces, const xmlChar **namespaces,
+                             int nb_attributes, int nb_defaulted, const xmlChar **attributes)
+{
+    xmlParserCtxt *ctxt = data;
+    xmlParserInput *in = ctxt->input;
+    int line = in->line;
+    const xmlChar *p = in->cur;
+
+    while (p > in->base && *--p != '<') {
+        if (*p == '\n')
+            line--;
+    }
+    if (p < in->base || *p != '<')
+        line = in->line; /* the tag's start is gone from the buffer: keep libxml2's line */
+    xmlSAX2StartElementNs(ctxt, localname, prefix, uri, nb_namespaces, namespaces,
+                          nb_attributes, nb_defaulted, attributes);
+    if (ctxt->node != NULL && xmlStrEqual(ctxt->node->name, localname) && line > 0)
+        ctxt->node->_private = GINT_TO_POINTER(line);
+}
+
 static xmlDoc *parse_xml(Loader *ld, const char *data, size_t len, GError **error)
 {
     g_autoptr(xmlParserCtxt) ctxt = xmlCreateMemoryParserCtxt(data, (int) len);
@@ -1832,6 +1884,7 @@ static xmlDoc *parse_xml(Loader *ld, const char *data, size_t len, GError **erro
     ctxt->sax->serror = on_parse_error;
     ctxt->sax->internalSubset = on_doctype;
     ctxt->sax->entityDecl = on_entity_decl;
+    ctxt->sax->startElementNs = on_start_element;
 
     xmlStructuredErrorFunc old = xmlStructuredError;
     void *old_data = xmlStructuredErrorContext;
@@ -1873,6 +1926,7 @@ typedef struct {
 typedef struct {
     GArray *attrs;    /* RuleItem, schema order */
     GArray *children; /* RuleItem, schema order */
+    bool    text;     /* the element holds text (<text/>) */
 } Rule;
 
 typedef struct {
@@ -1969,6 +2023,8 @@ static void rng_walk(Summary *sum, xmlNode *pattern, Rule *rule, bool optional, 
             rng_walk(sum, n->children, rule, optional, true, depth + 1);
         } else if (rng_is(n, "group") || rng_is(n, "interleave")) {
             rng_walk(sum, n->children, rule, optional, many, depth + 1);
+        } else if (rng_is(n, "text") || rng_is(n, "data") || rng_is(n, "value")) {
+            rule->text = true;
         } else if (rng_is(n, "ref")) {
             xmlChar *name = xmlGetNoNsProp(n, (const xmlChar *) "name");
             xmlNode *def = name != NULL ? g_hash_table_lookup(sum->defines, (const char *) name)
@@ -2034,6 +2090,43 @@ static char *rule_names(GArray *items)
     return g_string_free(s, FALSE);
 }
 
+/* <expect> comes in three forms (a <choice> of attribute groups), which the summary cannot
+ * tell apart; they are told apart here. */
+static gboolean diagnose_expect(Loader *ld, xmlNode *node, GError **error)
+{
+    static const char *const timed[] = { "at", "within", "group", "leader", "agree", NULL };
+    static const char *const metric[] = { "after", "min", "max", NULL };
+
+    if (xmlHasProp(node, (const xmlChar *) "metric") != NULL) {
+        for (unsigned i = 0; timed[i] != NULL; i++) {
+            if (xmlHasProp(node, (const xmlChar *) timed[i]) != NULL)
+                return fail_at(ld, node, NULL, NULL, DSIM_SCENARIO_ERROR_SCHEMA, error,
+                               "with metric=\"...\", give after, min and max, not %s "
+                               "(a point-in-time expectation is a separate <expect>)",
+                               timed[i]);
+        }
+        return TRUE;
+    }
+    for (unsigned i = 0; metric[i] != NULL; i++) {
+        if (xmlHasProp(node, (const xmlChar *) metric[i]) != NULL)
+            return fail_at(ld, node, NULL, NULL, DSIM_SCENARIO_ERROR_SCHEMA, error,
+                           "%s belongs with metric=\"...\"", metric[i]);
+    }
+    bool leader = xmlHasProp(node, (const xmlChar *) "leader") != NULL;
+    bool agree = xmlHasProp(node, (const xmlChar *) "agree") != NULL;
+    if (leader == agree)
+        return fail_at(ld, node, NULL, NULL, DSIM_SCENARIO_ERROR_SCHEMA, error,
+                       "give metric=\"...\" (with min or max), or at=\"...\" and group=\"...\" "
+                       "with one of leader=\"one|none\" and agree=\"all\"");
+    if (xmlHasProp(node, (const xmlChar *) "at") == NULL)
+        return fail_at(ld, node, NULL, NULL, DSIM_SCENARIO_ERROR_SCHEMA, error,
+                       "the at attribute is required");
+    if (xmlHasProp(node, (const xmlChar *) "group") == NULL)
+        return fail_at(ld, node, NULL, NULL, DSIM_SCENARIO_ERROR_SCHEMA, error,
+                       "the group attribute is required");
+    return TRUE;
+}
+
 /* Checks @node and its subtree in document order; FALSE with @error at the first finding. */
 static gboolean diagnose_node(Loader *ld, Summary *sum, xmlNode *node, GError **error)
 {
@@ -2041,15 +2134,25 @@ static gboolean diagnose_node(Loader *ld, Summary *sum, xmlNode *node, GError **
     if (rule == NULL)
         return TRUE; /* reported by the parent */
 
+    if (node->ns != NULL)
+        return fail(ld, node, DSIM_SCENARIO_ERROR_SCHEMA, error,
+                    "<%s> is in the XML namespace %s, but scenario elements have none (remove "
+                    "the xmlns)",
+                    (const char *) node->name,
+                    node->ns->href != NULL ? (const char *) node->ns->href : "");
     for (xmlAttr *a = node->properties; a != NULL; a = a->next) {
         if (a->ns == NULL && rule_find(rule->attrs, (const char *) a->name) != NULL)
             continue;
-        g_autofree char *v = get_attr(node, (const char *) a->name);
+        xmlChar *v = xmlNodeListGetString(node->doc, a->children, 1);
+        g_autofree char *name = a->ns != NULL && a->ns->prefix != NULL
+                                    ? g_strdup_printf("%s:%s", a->ns->prefix, a->name)
+                                    : g_strdup((const char *) a->name);
         g_autofree char *known = rule_names(rule->attrs);
-        return fail_at(ld, node, (const char *) a->name, v != NULL ? v : "",
-                       DSIM_SCENARIO_ERROR_SCHEMA, error,
-                       "<%s> has no attribute %s (its attributes: %s)",
-                       (const char *) node->name, (const char *) a->name, known);
+        fail_at(ld, node, name, v != NULL ? (const char *) v : "", DSIM_SCENARIO_ERROR_SCHEMA,
+                error, "<%s> has no attribute %s (its attributes: %s)",
+                (const char *) node->name, name, known);
+        xmlFree(v);
+        return FALSE;
     }
     for (unsigned i = 0; i < rule->attrs->len; i++) {
         const RuleItem *it = &g_array_index(rule->attrs, RuleItem, i);
@@ -2057,7 +2160,17 @@ static gboolean diagnose_node(Loader *ld, Summary *sum, xmlNode *node, GError **
             return fail_at(ld, node, NULL, NULL, DSIM_SCENARIO_ERROR_SCHEMA, error,
                            "the %s attribute is required", it->name);
     }
+    if (xmlStrEqual(node->name, (const xmlChar *) "expect") && !diagnose_expect(ld, node, error))
+        return FALSE;
     for (xmlNode *c = node->children; c != NULL; c = c->next) {
+        if ((c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) && !rule->text) {
+            g_autofree char *t = g_strstrip(g_strdup((const char *) c->content));
+            g_autofree char *q = quote(t);
+            if (t[0] != '\0')
+                return fail(ld, node, DSIM_SCENARIO_ERROR_SCHEMA, error,
+                            "<%s> holds the text %s, but takes none (values go in "
+                            "attributes)", (const char *) node->name, q);
+        }
         if (c->type != XML_ELEMENT_NODE)
             continue;
         const RuleItem *it = rule_find(rule->children, (const char *) c->name);
@@ -2128,7 +2241,7 @@ static void on_invalid(void *data, xmlError *err)
 {
     Loader *ld = data;
     int line = err->line;
-    if (line <= 0 && err->node != NULL)
+    if (err->node != NULL && ((xmlNode *) err->node)->type == XML_ELEMENT_NODE)
         line = line_of(err->node);
     if (err->level >= XML_ERR_ERROR)
         keep_first_error(ld, DSIM_SCENARIO_ERROR_SCHEMA, line, "", err->message);
@@ -2245,8 +2358,9 @@ DsimScenario *dsim_scenario_load_file(const char *path, GError **error)
         return NULL;
     }
     struct stat st;
-    if (fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
-        int e = S_ISDIR(st.st_mode) ? EISDIR : errno;
+    int stat_rc = fstat(fd, &st);
+    if (stat_rc != 0 || S_ISDIR(st.st_mode)) {
+        int e = stat_rc != 0 ? errno : EISDIR;
         close(fd);
         g_set_error(error, DSIM_SCENARIO_ERROR, DSIM_SCENARIO_ERROR_IO, "%s: cannot read: %s",
                     path, g_strerror(e));
@@ -2260,10 +2374,11 @@ DsimScenario *dsim_scenario_load_file(const char *path, GError **error)
                     (uint64_t) st.st_size, DSIM_SCENARIO_MAX_BYTES);
         return NULL;
     }
-    /* Read at most one byte over the limit, in case the file grew or is not a regular file. */
+    /* Read at most one byte over the limit, in case the file grew or is not a regular file
+     * (a pipe, /dev/zero): the buffer starts at the size stat gave and grows up to the cap. */
     size_t cap = DSIM_SCENARIO_MAX_BYTES + 1, len = 0;
-    g_autofree char *buf = g_malloc(S_ISREG(st.st_mode) ? (size_t) st.st_size + 1 : cap);
     size_t size = S_ISREG(st.st_mode) ? (size_t) st.st_size + 1 : cap;
+    g_autofree char *buf = g_malloc(size);
     for (;;) {
         ssize_t n = read(fd, buf + len, size - len);
         if (n < 0 && errno == EINTR)

@@ -10,7 +10,7 @@ pattern='\b(rand|random|srand|time|clock_gettime|gettimeofday|g_get_real_time|g_
 bad=$(for f in sim/*.c sim/*.h algorithms/*.c algorithms/*/*.c algorithms/*/*.h; do
         [ -f "$f" ] || continue
         [ "$f" = sim/cli.c ] && continue
-        sed -e 's/"[^"]*"//g' -e 's|/\*.*\*/||g' -e 's|^\s*\*.*||' "$f" | grep -nE "$pattern" | sed "s|^|$f:|"
+        sed -e 's/"[^"]*"//g' -e 's|/\*.*\*/||g'  -e 's|/\*.*$||' -e 's|^\s*\*.*||' "$f" | grep -nE "$pattern" | sed "s|^|$f:|"
       done)
 ptr=$(grep -nE '%p' sim/*.c algorithms/*/*.c reports/*.c 2>/dev/null)
 status=0

@@ -55,8 +55,10 @@ expect_status 0 "--quiet prints nothing" "$DSIM" run scenarios/broadcast/flood.x
 
 expect_status 1 "a failing check exits 1" "$DSIM" run scenarios/broadcast/no-retransmit.xml --out "$work/fail"
 grep -q 'FAIL' "$work/out" && ok "the failure is in the table" || ko "the failure is in the table"
-expect_status 0 "--max-events stops early" "$DSIM" run scenarios/pingpong/lossy.xml --out "$work/short" --max-events 10 --quiet
+# stopped after 10 events, the game is unfinished and its expectation fails: exit 1
+expect_status 1 "--max-events stops early" "$DSIM" run scenarios/pingpong/lossy.xml --out "$work/short" --max-events 10 --quiet
 grep -q '"events": 10,' "$work/short/summary.json" && ok "exactly 10 events ran" || ko "exactly 10 events ran"
+grep -q '"stopped_early": true' "$work/short/summary.json" && ok "the summary says it stopped early" || ko "the summary says it stopped early"
 
 # bad input: exit 2, one FILE:LINE: line, nothing written
 cd "$work"

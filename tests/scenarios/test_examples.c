@@ -16,6 +16,11 @@ typedef struct {
     char    *hash;
 } Expected;
 
+static gint path_cmp(gconstpointer a, gconstpointer b)
+{
+    return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
+
 static GPtrArray *example_files(void)
 {
     g_autofree char *top = testutil_srcpath("scenarios");
@@ -34,7 +39,7 @@ static GPtrArray *example_files(void)
                 g_ptr_array_add(files, g_strdup_printf("scenarios/%s/%s", family, name));
         }
     }
-    g_ptr_array_sort_values(files, (GCompareFunc) strcmp);
+    g_ptr_array_sort(files, path_cmp);
     return files;
 }
 
