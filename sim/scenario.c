@@ -789,9 +789,11 @@ static gboolean parse_scenario_attrs(Loader *ld, xmlNode *node, GError **error)
                           "is not a scenario name (use letters, digits, - and _, at most 64)");
     sc->name = g_steal_pointer(&name);
 
-    if (!want_attr(ld, node, "seed", REQUIRED, &seed, error))
+    /* seed is optional: a scenario without one runs with seed 1 (and --seed overrides) */
+    if (!want_attr(ld, node, "seed", OPTIONAL, &seed, error))
         return FALSE;
-    if (!parse_u64(seed, &sc->seed))
+    sc->seed = 1;
+    if (seed != NULL && !parse_u64(seed, &sc->seed))
         return fail_value(ld, node, "seed", seed, error,
                           "is not a seed (write a whole number from 0 to 18446744073709551615)");
 

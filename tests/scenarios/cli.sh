@@ -70,5 +70,9 @@ grep -q '^bad.xml:1: ' "$work/err" && ok "the message starts with FILE:LINE:" ||
 expect_status 2 "validate reports a bad file" "$DSIM" validate bad.xml
 expect_status 2 "a missing file exits 2" "$DSIM" run does-not-exist.xml
 
+printf '<scenario name="noseed" duration="1s"><group id="a" protocol="pingpong" count="2"/></scenario>\n' > noseed.xml
+expect_status 0 "a scenario without a seed runs" "$DSIM" run noseed.xml --out "$work/noseed" --quiet
+grep -q '"seed": 1,' "$work/noseed/summary.json" && ok "with seed 1" || ko "with seed 1"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
