@@ -7,8 +7,8 @@
  *    hold (evaluated at `at` and after every event inside the window);
  *  - leader="none" must hold at every instant of [at, at+within];
  *  - <converge within="T"> passes when at T every live member of the group(s) has applied the
- *    same sequence (the describe op's applied count and digest); its figure is how long they
- *    had agreed without a break, measured by polling T/1000 apart.
+ *    same sequence (the describe op's applied count and digest); its figure is the virtual
+ *    time (s) from which they agreed without a break, found by polling T/1000 apart.
  * "Connected" nodes (for leader expectations) are defined in check.h.
  */
 #include "sim/check.h"

@@ -99,6 +99,7 @@ struct DsimWorld {
     uint64_t            hash;
     uint64_t            next_msg_id;
     bool                started, stopped, finished;
+    bool                processing; /* inside process(): records belong to event index+1 */
     DsimCounters        counters;
     GHashTable         *metric_index; /* name -> Metric* (lookup only) */
     GPtrArray          *metrics;      /* Metric*, in first-use order */
@@ -140,9 +141,11 @@ static uint64_t absorb_bytes(uint64_t h, const uint8_t *p, size_t n)
 
 static inline bool observed(const DsimWorld *w) { return w->observers->len > 0; }
 
+/* Events are numbered from 1 in the order they are processed; a record carries the number of
+ * the event being processed (0 for what nodes do at start, before any event). */
 static void emit(DsimWorld *w, DsimRecord *rec)
 {
-    rec->index = w->index;
+    rec->index = w->processing ? w->index + 1 : w->index;
     rec->time = w->now;
     for (unsigned i = 0; i < w->observers->len; i++) {
         ObserverEntry *e = &g_array_index(w->observers, ObserverEntry, i);
@@ -694,7 +697,9 @@ bool dsim_world_step(DsimWorld *w)
         w->counters.max_pending = pending;
     w->now = ev.time;
     bool live;
+    w->processing = true;
     DsimNodeId node = process(w, &ev, &live);
+    w->processing = false;
     if (live) {
         w->index++;
         w->counters.events = w->index;
