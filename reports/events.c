@@ -34,6 +34,7 @@ static const char *record_kind(DsimRecordKind k)
     case DSIM_REC_LOG: return "log";
     case DSIM_REC_CHECK: return "check";
     case DSIM_REC_REPLY: return "reply";
+    case DSIM_REC_REQUEST: return "request";
     }
     g_assert_not_reached();
 }

@@ -33,6 +33,9 @@ typedef struct {
     DsimCounters   counters;
     GArray        *verdicts;    /* DsimVerdict (deep copies) */
     GArray        *metrics;     /* DsimMetricStat (names owned), in name order */
+    bool           has_clients;
+    uint64_t       ops_invoked, ops_ok, ops_fail, ops_info; /* client operations */
+    double         throughput;  /* ok operations per second of the workloads' span */
     bool           passed;
 } DsimRunResult;
 

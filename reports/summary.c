@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "sim/client.h"
 #include "sim/jsonw.h"
 #include "sim/time.h"
 
@@ -52,6 +53,26 @@ DsimRunResult *dsim_run_result_new(const DsimWorld *w)
         DsimMetricStat m = *dsim_world_metric(w, i);
         m.name = g_strdup(m.name);
         g_array_append_val(r->metrics, m);
+    }
+    const DsimClients *clients = dsim_world_clients(w);
+    if (clients != NULL) {
+        r->has_clients = true;
+        const GArray *h = dsim_clients_history(clients);
+        for (unsigned i = 0; i < h->len; i++) {
+            switch (g_array_index(h, DsimHistOp, i).type) {
+            case DSIM_HIST_INVOKE: r->ops_invoked++; break;
+            case DSIM_HIST_OK: r->ops_ok++; break;
+            case DSIM_HIST_FAIL: r->ops_fail++; break;
+            case DSIM_HIST_INFO: r->ops_info++; break;
+            }
+        }
+        DsimTime lo = DSIM_TIME_NEVER, hi = 0;
+        for (unsigned i = 0; i < sc->workloads->len; i++) {
+            const DsimWorkloadSpec *ws = &g_array_index(sc->workloads, DsimWorkloadSpec, i);
+            lo = MIN(lo, ws->start);
+            hi = MAX(hi, MIN(ws->stop, r->end_time));
+        }
+        r->throughput = hi > lo ? (double) r->ops_ok / ((double) (hi - lo) / 1e9) : 0.0;
     }
     r->passed = dsim_world_passed(w);
     return r;
@@ -159,6 +180,16 @@ GString *dsim_report_summary_json(const DsimRunResult *r)
     dsim_json_uint(&j, "max_pending_events", c->max_pending);
     dsim_json_end_object(&j);
 
+    if (r->has_clients) {
+        dsim_json_begin_object(&j, "clients");
+        dsim_json_uint(&j, "invoked", r->ops_invoked);
+        dsim_json_uint(&j, "ok", r->ops_ok);
+        dsim_json_uint(&j, "fail", r->ops_fail);
+        dsim_json_uint(&j, "info", r->ops_info);
+        dsim_json_double(&j, "throughput_ops_per_s", r->throughput);
+        dsim_json_end_object(&j);
+    }
+
     dsim_json_begin_object(&j, "metrics");
     for (unsigned i = 0; i < r->metrics->len; i++) {
         const DsimMetricStat *m = &g_array_index(r->metrics, DsimMetricStat, i);
@@ -225,6 +256,10 @@ void dsim_report_print_table(const DsimRunResult *r, FILE *out)
                     !v->evaluated ? "NOT-RUN" : v->passed ? "PASS" : "FAIL", detail->str);
         }
     }
+    if (r->has_clients)
+        fprintf(out, "\n  client operations: %" PRIu64 " invoked, %" PRIu64 " ok, %" PRIu64
+                " failed, %" PRIu64 " unknown (info); %.1f ok/s\n",
+                r->ops_invoked, r->ops_ok, r->ops_fail, r->ops_info, r->throughput);
     for (unsigned i = 0; i < r->metrics->len; i++) {
         const DsimMetricStat *m = &g_array_index(r->metrics, DsimMetricStat, i);
         if (i == 0)

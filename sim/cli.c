@@ -198,10 +198,12 @@ static int cmd_run(int argc, char **argv)
 
     Progress prog = { .started = g_get_monotonic_time(), .tty = !opt_quiet && isatty(STDERR_FILENO) };
     g_autofree char *events_path = (opt_events || opt_log) ? g_build_filename(tmp, "events.jsonl", NULL) : NULL;
+    g_autofree char *history_path = g_build_filename(tmp, "history.jsonl", NULL);
     DsimRunOptions ro = {
         .seed = seed,
         .seed_set = true,
         .events_path = events_path,
+        .history_path = history_path,
         .max_events = (uint64_t) opt_max_events,
         .logging = opt_log,
         .progress = progress_cb,

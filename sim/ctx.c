@@ -89,9 +89,15 @@ void dsim_persist(DsimCtx *ctx, uint64_t key, const void *val, size_t len)
 
 void dsim_sync(DsimCtx *ctx) { ctx->ops->sync(ctx); }
 
-void dsim_reply(DsimCtx *ctx, uint64_t request_id, DsimStatus status, int64_t value)
+void dsim_reply(DsimCtx *ctx, uint64_t request_id, DsimStatus status, const void *result,
+                size_t len)
 {
-    ctx->ops->reply(ctx, request_id, status, value);
+    ctx->ops->reply(ctx, request_id, status, result, len);
+}
+
+void dsim_redirect(DsimCtx *ctx, uint64_t request_id, DsimNodeId leader)
+{
+    ctx->ops->reply(ctx, request_id, DSIM_STATUS_REDIRECT, &leader, sizeof leader);
 }
 
 void dsim_log(DsimCtx *ctx, const char *fmt, ...)

@@ -20,7 +20,8 @@ typedef struct {
     void        (*persist)(DsimCtx *ctx, uint64_t key, const void *val, size_t len);
     void        (*sync)(DsimCtx *ctx);
     bool        (*load)(DsimCtx *ctx, uint64_t key, void *buf, size_t len, size_t *out_len);
-    void        (*reply)(DsimCtx *ctx, uint64_t request_id, DsimStatus status, int64_t value);
+    void        (*reply)(DsimCtx *ctx, uint64_t request_id, DsimStatus status, const void *result,
+                         size_t len);
     void        (*log)(DsimCtx *ctx, const char *line); /* called only when ctx->logging */
     void        (*metric)(DsimCtx *ctx, const char *name, double value);
 } DsimCtxOps;

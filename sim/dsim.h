@@ -64,10 +64,13 @@ const void *dsim_msg_body_checked(const DsimMsg *msg, size_t size);
 
 /* ---- client requests ---------------------------------------------------- */
 
+/* Largest client command, in bytes: a protocol may keep commands in fixed-size log entries. */
+#define DSIM_CMD_MAX 128
+
 typedef enum {
-    DSIM_STATUS_OK = 0,   /* done; value carries the result */
+    DSIM_STATUS_OK = 0,   /* done; the result bytes carry what it returned */
     DSIM_STATUS_FAIL,     /* definitely not done (e.g. cas mismatch, rejected) */
-    DSIM_STATUS_REDIRECT, /* not the leader; value is the leader's DsimNodeId or DSIM_NOBODY */
+    DSIM_STATUS_REDIRECT, /* not the leader (dsim_redirect); the result is the hint */
     DSIM_STATUS_UNKNOWN,  /* outcome unknown (timed out inside the service) */
 } DsimStatus;
 
@@ -76,7 +79,7 @@ typedef enum {
 typedef struct {
     uint64_t    id;     /* what dsim_reply() must name */
     uint32_t    client; /* client index within the workload */
-    uint32_t    size;
+    uint32_t    size;   /* <= DSIM_CMD_MAX */
     const void *cmd;
 } DsimRequest;
 
@@ -225,7 +228,13 @@ DsimTimerId dsim_timer_set(DsimCtx *ctx, DsimTime delay, unsigned kind, uint64_t
 void        dsim_timer_cancel(DsimCtx *ctx, DsimTimerId id); /* 0 and fired ids are ignored */
 void        dsim_persist(DsimCtx *ctx, uint64_t key, const void *val, size_t len);
 void        dsim_sync(DsimCtx *ctx); /* makes every earlier dsim_persist durable */
-void        dsim_reply(DsimCtx *ctx, uint64_t request_id, DsimStatus status, int64_t value);
+/* Answers client request @request_id: @result (@len bytes, copied; may be NULL/0) is what
+ * the operation returned, e.g. the value a get read. Call it once per request, from the node
+ * that received the request (possibly in a later handler, once the command is applied). */
+void        dsim_reply(DsimCtx *ctx, uint64_t request_id, DsimStatus status, const void *result,
+                       size_t len);
+/* Answers REDIRECT: this node is not the leader; @leader is its best guess or DSIM_NOBODY. */
+void        dsim_redirect(DsimCtx *ctx, uint64_t request_id, DsimNodeId leader);
 void        dsim_log(DsimCtx *ctx, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 /* Records a sample of a named figure (summary.json aggregates count/min/max/mean/last). */
 void        dsim_metric(DsimCtx *ctx, const char *name, double value);

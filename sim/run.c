@@ -1,5 +1,19 @@
-/* run.c - build a world, attach the event log, run it, take the result. */
+/* run.c - build a world, attach the event log, run it, write the history, take the result. */
 #include "sim/run.h"
+
+#include "sim/client.h"
+
+/* history.jsonl: one operation per line, in the order they happened (docs/cli.md). */
+static gboolean write_history(const DsimClients *clients, const char *path, GError **error)
+{
+    const GArray *h = dsim_clients_history(clients);
+    g_autoptr(GString) out = g_string_sized_new(64 * (h->len + 1));
+    for (unsigned i = 0; i < h->len; i++) {
+        dsim_hist_op_format(&g_array_index(h, DsimHistOp, i), out);
+        g_string_append_c(out, '\n');
+    }
+    return g_file_set_contents(path, out->str, (gssize) out->len, error);
+}
 
 DsimRunResult *dsim_run(const DsimScenario *sc, const DsimRunOptions *opt, GError **error)
 {
@@ -17,6 +31,9 @@ DsimRunResult *dsim_run(const DsimScenario *sc, const DsimRunOptions *opt, GErro
     }
     dsim_world_run(w, opt->progress, opt->progress_data);
     if (log != NULL && !dsim_event_log_close(log, error))
+        return NULL;
+    const DsimClients *clients = dsim_world_clients(w);
+    if (clients != NULL && opt->history_path != NULL && !write_history(clients, opt->history_path, error))
         return NULL;
     return dsim_run_result_new(w);
 }

@@ -9,6 +9,7 @@ typedef struct {
     uint64_t    seed;        /* used when seed_set; otherwise the scenario's */
     bool        seed_set;
     const char *events_path; /* write events.jsonl here, or NULL */
+    const char *history_path; /* write history.jsonl here when there are clients, or NULL */
     uint64_t    max_events;  /* 0: no limit */
     bool        logging;     /* keep protocol log lines (in events.jsonl) */
     void      (*progress)(const DsimWorld *w, void *data); /* every 2^16 events, or NULL */

@@ -19,7 +19,9 @@
 #include <math.h>
 #include <string.h>
 
+#include "algorithms/kv/kv.h"
 #include "sim/check.h"
+#include "sim/client.h"
 #include "sim/ctx.h"
 #include "sim/fault.h"
 #include "sim/queue.h"
@@ -91,6 +93,7 @@ struct DsimWorld {
     uint32_t            free_slot; /* index + 1 of the first free slot, 0 = none */
     DsimFaults         *faults;
     DsimChecks         *checks;
+    DsimClients        *clients;   /* NULL without workloads */
     GArray             *observers; /* ObserverEntry */
     DsimCtx             ctx;
     DsimNodeId          current;   /* node whose handler runs, or DSIM_NOBODY */
@@ -364,14 +367,29 @@ static bool ctx_load(DsimCtx *ctx, uint64_t key, void *buf, size_t len, size_t *
     return dsim_store_get(n->store, key, buf, len, out_len);
 }
 
-static void ctx_reply(DsimCtx *ctx, uint64_t request_id, DsimStatus status, int64_t value)
+static const char *status_name(DsimStatus s)
+{
+    switch (s) {
+    case DSIM_STATUS_OK: return "ok";
+    case DSIM_STATUS_FAIL: return "fail";
+    case DSIM_STATUS_REDIRECT: return "redirect";
+    case DSIM_STATUS_UNKNOWN: return "unknown";
+    }
+    return "?";
+}
+
+static void ctx_reply(DsimCtx *ctx, uint64_t request_id, DsimStatus status, const void *result,
+                      size_t len)
 {
     DsimWorld *w = ctx->impl;
+    g_assert(w->clients != NULL); /* only requests get replies */
+    w->hash = absorb(absorb(w->hash, request_id), status);
     if (observed(w)) {
-        g_autofree char *text = g_strdup_printf("reply request=%" PRIu64 " status=%d value=%" PRId64,
-                                                request_id, (int) status, value);
+        g_autofree char *text = g_strdup_printf("reply request=%" PRIu64 " status=%s (%zu bytes)",
+                                                request_id, status_name(status), len);
         emit_simple(w, DSIM_REC_REPLY, ctx->self, text);
     }
+    dsim_clients_on_reply(w->clients, w, ctx->self, request_id, status, result, len);
 }
 
 static void ctx_log(DsimCtx *ctx, const char *line)
@@ -480,6 +498,7 @@ DsimWorld *dsim_world_new(const DsimScenario *sc, uint64_t seed, const DsimWorld
      * end of the run, so that a fault or check at exactly the end still happens. */
     w->faults = dsim_faults_new(w, sc, seed);
     w->checks = dsim_checks_new(w, sc);
+    w->clients = dsim_clients_new(w, sc, seed);
     DsimEvent stop = { .time = sc->duration, .kind = DSIM_EV_STOP, .node = DSIM_NOBODY };
     dsim_queue_push(w->queue, &stop);
     return w;
@@ -490,6 +509,8 @@ static void free_event_payload(DsimEvent *ev, void *data)
     Packet *p = ev->ptr;
     if (ev->kind == DSIM_EV_DELIVER && p->msg.size > PACKET_SMALL)
         g_free(p); /* small ones live in slabs */
+    else if (ev->kind == DSIM_EV_CLIENT)
+        dsim_clients_free_event(ev->u32b, ev->u64);
 }
 
 static void metric_free(gpointer p)
@@ -535,6 +556,7 @@ void dsim_world_free(DsimWorld *w)
     g_free(w->drift);
     dsim_faults_free(w->faults);
     dsim_checks_free(w->checks);
+    dsim_clients_free(w->clients);
     dsim_net_free(w->net);
     g_array_unref(w->observers);
     g_array_unref(w->slots);
@@ -668,7 +690,10 @@ static DsimNodeId process(DsimWorld *w, DsimEvent *ev, bool *live)
         *live = false; /* checks observe; they are not part of the trace */
         return DSIM_NOBODY;
     case DSIM_EV_CLIENT:
-        g_assert_not_reached(); /* the client layer schedules these; not in this build */
+        w->hash = absorb(absorb(absorb(w->hash, (uint64_t) ev->time),
+                                ((uint64_t) DSIM_EV_CLIENT << 48) | ((uint64_t) ev->u32b << 40) | ev->u32a),
+                         ev->node);
+        return dsim_clients_on_event(w->clients, w, ev->u32a, ev->u32b, ev->node, ev->u64);
     case DSIM_EV_STOP:
         w->stopped = true;
         *live = false;
@@ -739,6 +764,8 @@ void dsim_world_finish(DsimWorld *w)
     if (!w->started)
         start(w);
     w->finished = true;
+    if (w->clients != NULL)
+        dsim_clients_finish(w->clients, w);
     dsim_checks_finish(w->checks, w);
 }
 
@@ -978,6 +1005,39 @@ void dsim_world_note_check(DsimWorld *w, const char *text)
 {
     emit_simple(w, DSIM_REC_CHECK, DSIM_NOBODY, text);
 }
+
+void dsim_world_schedule_client(DsimWorld *w, DsimTime at, DsimNodeId node, uint32_t client,
+                                uint32_t what, uint64_t arg)
+{
+    DsimEvent ev = { .time = at, .kind = DSIM_EV_CLIENT, .node = node, .u32a = client,
+                     .u32b = what, .u64 = arg };
+    dsim_queue_push(w->queue, &ev);
+}
+
+void dsim_world_request(DsimWorld *w, DsimNodeId node, uint64_t id, uint32_t client,
+                        const void *cmd, size_t size)
+{
+    Group *g = group_of(w, node);
+    g_assert(g->proto->on_request != NULL && size <= DSIM_CMD_MAX);
+    DsimRequest req = { .id = id, .client = client, .size = (uint32_t) size, .cmd = cmd };
+    if (observed(w)) {
+        g_autoptr(GString) text = g_string_new(NULL);
+        g_string_printf(text, "request=%" PRIu64 " from client %u: ", id, client);
+        kv_command_format(cmd, size, text);
+        emit_simple(w, DSIM_REC_REQUEST, node, text->str);
+    }
+    DsimCtx *ctx = enter(w, node);
+    g->proto->on_request(state_of(w, node), ctx, &req);
+    leave(w);
+}
+
+void dsim_world_note_metric(DsimWorld *w, const char *name, double value)
+{
+    DsimCtx tmp = { .impl = w };
+    ctx_metric(&tmp, name, value);
+}
+
+const struct DsimClients *dsim_world_clients(const DsimWorld *w) { return w->clients; }
 
 void dsim_world_schedule(DsimWorld *w, DsimTime at, unsigned kind, uint32_t a, uint32_t b)
 {

@@ -25,6 +25,7 @@ typedef enum {
     DSIM_REC_LOG,      /* text: a protocol's dsim_log line */
     DSIM_REC_CHECK,    /* text: a check failed */
     DSIM_REC_REPLY,    /* node replied to a client request */
+    DSIM_REC_REQUEST,  /* a client request reached node (text describes it) */
 } DsimRecordKind;
 
 typedef struct {
@@ -153,6 +154,16 @@ void dsim_world_schedule(DsimWorld *w, DsimTime at, unsigned kind, uint32_t a, u
  * The world keeps one view per group and refreshes last, now and event_index at each call;
  * the caller sets scratch and component. Valid until the next call for the same group. */
 DsimGroupView *dsim_world_group_view(DsimWorld *w, unsigned g, unsigned last);
+/* Schedules a client event (sim/client.c) at @at. */
+void dsim_world_schedule_client(DsimWorld *w, DsimTime at, DsimNodeId node, uint32_t client,
+                                uint32_t what, uint64_t arg);
+/* Hands a client request to @node's protocol (on_request). @cmd is borrowed. */
+void dsim_world_request(DsimWorld *w, DsimNodeId node, uint64_t id, uint32_t client,
+                        const void *cmd, size_t size);
+/* Records a sample of a world-level figure (as dsim_metric does for protocols). */
+void dsim_world_note_metric(DsimWorld *w, const char *name, double value);
+/* The client history (NULL without workloads). */
+const struct DsimClients *dsim_world_clients(const DsimWorld *w);
 /* Samples of a metric, in time order: times[i], values[i]; returns how many (0 if none). */
 size_t dsim_world_metric_samples(const DsimWorld *w, const char *name, const DsimTime **times,
                                  const double **values);

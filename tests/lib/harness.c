@@ -118,10 +118,17 @@ static bool op_load(DsimCtx *ctx, uint64_t key, void *buf, size_t len, size_t *o
     return dsim_store_get(harness_of(ctx)->store, key, buf, len, out_len);
 }
 
-static void op_reply(DsimCtx *ctx, uint64_t request_id, DsimStatus status, int64_t value)
+static void clear_reply(gpointer p)
+{
+    g_bytes_unref(((HarnessReply *) p)->result);
+}
+
+static void op_reply(DsimCtx *ctx, uint64_t request_id, DsimStatus status, const void *result,
+                     size_t len)
 {
     Harness *h = harness_of(ctx);
-    HarnessReply r = { .request_id = request_id, .status = status, .value = value };
+    HarnessReply r = { .request_id = request_id, .status = status,
+                       .result = g_bytes_new(result, len) };
     g_array_append_val(h->replies, r);
 }
 
@@ -189,6 +196,7 @@ Harness *harness_new(const DsimProtocol *proto, const char *group_id, unsigned g
     h->timers = g_array_new(FALSE, FALSE, sizeof(HarnessTimer));
     h->cancelled = g_array_new(FALSE, FALSE, sizeof(DsimTimerId));
     h->replies = g_array_new(FALSE, FALSE, sizeof(HarnessReply));
+    g_array_set_clear_func(h->replies, clear_reply);
     h->persisted = g_array_new(FALSE, FALSE, sizeof(uint64_t));
     h->logs = g_ptr_array_new_with_free_func(g_free);
     h->metrics = g_array_new(FALSE, FALSE, sizeof(HarnessMetric));

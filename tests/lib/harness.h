@@ -37,7 +37,7 @@ typedef struct {
 typedef struct {
     uint64_t   request_id;
     DsimStatus status;
-    int64_t    value;
+    GBytes    *result; /* what the node returned (owned by the harness) */
 } HarnessReply;
 
 typedef struct {
