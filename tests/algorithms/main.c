@@ -9,6 +9,7 @@ int main(int argc, char **argv)
         { .pName = "broadcast", .pTests = broadcast_tests },
         { .pName = "world", .pTests = world_tests },
         { .pName = "faults", .pTests = faults_tests },
+        { .pName = "clients", .pTests = clients_tests },
         CU_SUITE_INFO_NULL,
     };
     return testutil_run_suites(argc, argv, suites);

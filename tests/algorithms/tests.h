@@ -8,5 +8,6 @@ extern CU_TestInfo pingpong_tests[];
 extern CU_TestInfo broadcast_tests[];
 extern CU_TestInfo world_tests[];
 extern CU_TestInfo faults_tests[];
+extern CU_TestInfo clients_tests[];
 
 #endif

@@ -13,6 +13,7 @@ int main(int argc, char **argv)
         { .pName = "net", .pTests = net_tests },
         { .pName = "param", .pTests = param_tests },
         { .pName = "scenario", .pTests = scenario_tests },
+        { .pName = "kv", .pTests = kv_tests },
         CU_SUITE_INFO_NULL,
     };
     return testutil_run_suites(argc, argv, suites);

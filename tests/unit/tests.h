@@ -12,5 +12,6 @@ extern CU_TestInfo store_tests[];
 extern CU_TestInfo net_tests[];
 extern CU_TestInfo param_tests[];
 extern CU_TestInfo scenario_tests[];
+extern CU_TestInfo kv_tests[];
 
 #endif
