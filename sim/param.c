@@ -116,14 +116,14 @@ bool dsim_param_parse(const DsimParam *p, const char *text, void *config, char *
 
     switch (p->type) {
     case DSIM_PARAM_INT: {
-        int64_t v;
+        int64_t v = 0;
         if (!parse_int(p, t, &v, why))
             return false;
         memcpy(dst, &v, sizeof v);
         return true;
     }
     case DSIM_PARAM_BOOL: {
-        bool v;
+        bool v = false;
         if (!parse_bool(t, &v, why))
             return false;
         memcpy(dst, &v, sizeof v);
