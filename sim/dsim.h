@@ -190,6 +190,8 @@ typedef struct {
     const DsimInvariant *invariants;  /* { NULL }-terminated, may be NULL */
     size_t               config_size; /* the kernel fills this much from params */
     size_t               state_size;  /* allocated per node, zeroed */
+    bool                 leader_based; /* describe reports roles and terms: the kernel then
+                                          keeps leadership figures (sim/leader.h) */
 
     void (*init)(void *state, DsimCtx *ctx);
     void (*fini)(void *state); /* free what init/handlers allocated; may be NULL */

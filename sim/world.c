@@ -24,6 +24,7 @@
 #include "sim/client.h"
 #include "sim/ctx.h"
 #include "sim/fault.h"
+#include "sim/leader.h"
 #include "sim/queue.h"
 #include "sim/rng.h"
 #include "sim/store.h"
@@ -94,6 +95,7 @@ struct DsimWorld {
     DsimFaults         *faults;
     DsimChecks         *checks;
     DsimClients        *clients;   /* NULL without workloads */
+    DsimLeaders        *leaders;   /* leadership figures */
     GArray             *observers; /* ObserverEntry */
     DsimCtx             ctx;
     DsimNodeId          current;   /* node whose handler runs, or DSIM_NOBODY */
@@ -499,6 +501,7 @@ DsimWorld *dsim_world_new(const DsimScenario *sc, uint64_t seed, const DsimWorld
     w->faults = dsim_faults_new(w, sc, seed);
     w->checks = dsim_checks_new(w, sc);
     w->clients = dsim_clients_new(w, sc, seed);
+    w->leaders = dsim_leaders_new(sc);
     DsimEvent stop = { .time = sc->duration, .kind = DSIM_EV_STOP, .node = DSIM_NOBODY };
     dsim_queue_push(w->queue, &stop);
     return w;
@@ -557,6 +560,7 @@ void dsim_world_free(DsimWorld *w)
     dsim_faults_free(w->faults);
     dsim_checks_free(w->checks);
     dsim_clients_free(w->clients);
+    dsim_leaders_free(w->leaders);
     dsim_net_free(w->net);
     g_array_unref(w->observers);
     g_array_unref(w->slots);
@@ -588,6 +592,7 @@ static void start(DsimWorld *w)
             leave(w);
         }
     }
+    dsim_leaders_after_event(w->leaders, w, DSIM_NOBODY); /* a leader may exist from the start */
 }
 
 static void defer(DsimWorld *w, const DsimEvent *ev)
@@ -728,6 +733,7 @@ bool dsim_world_step(DsimWorld *w)
     if (live) {
         w->index++;
         w->counters.events = w->index;
+        dsim_leaders_after_event(w->leaders, w, node);
         dsim_checks_after_event(w->checks, w, node);
     }
     return !w->stopped;
@@ -766,6 +772,7 @@ void dsim_world_finish(DsimWorld *w)
     w->finished = true;
     if (w->clients != NULL)
         dsim_clients_finish(w->clients, w);
+    dsim_leaders_finish(w->leaders, w);
     dsim_checks_finish(w->checks, w);
 }
 

@@ -245,7 +245,86 @@ static void test_pingpong_bounces_once_per_link_delay(void)
     CU_ASSERT_TRUE(dsim_world_passed(w));
 }
 
+/* ---- a scripted leader: member 1 leads term 1; member 2 takes over (term 2) at 1.5 s ---- */
+
+typedef struct {
+    DsimRole role;
+    uint64_t term;
+} Scripted;
+
+static void script_init(void *state, DsimCtx *ctx)
+{
+    Scripted *s = state;
+    s->role = dsim_self_index(ctx) == 0 ? DSIM_ROLE_LEADER : DSIM_ROLE_FOLLOWER;
+    s->term = 1;
+    if (dsim_self_index(ctx) == 1)
+        dsim_timer_set(ctx, DSIM_MS(1500), 1, 0);
+}
+
+static void script_timer(void *state, DsimCtx *ctx, unsigned kind, uint64_t arg)
+{
+    Scripted *s = state;
+    s->role = DSIM_ROLE_LEADER;
+    s->term = 2;
+    for (unsigned i = 0; i < dsim_group_size(ctx); i++) {
+        if (i != dsim_self_index(ctx))
+            dsim_send(ctx, dsim_group_member(ctx, i), 1, &s->term, sizeof s->term);
+    }
+}
+
+static void script_message(void *state, DsimCtx *ctx, const DsimMsg *msg)
+{
+    Scripted *s = state;
+    s->term = *DSIM_MSG_BODY(msg, uint64_t);
+    s->role = DSIM_ROLE_FOLLOWER;
+}
+
+static void script_describe(const void *state, DsimView *v)
+{
+    const Scripted *s = state;
+    v->role = s->role;
+    v->term = s->term;
+}
+
+static const DsimProtocol scripted_protocol = {
+    .name = "scripted", .summary = "test", .state_size = sizeof(Scripted), .leader_based = true,
+    .init = script_init, .on_message = script_message, .on_timer = script_timer,
+    .describe = script_describe,
+};
+
+static double metric_sample(DsimWorld *w, const char *name, size_t i, size_t *n)
+{
+    const DsimTime *t;
+    const double *v;
+    *n = dsim_world_metric_samples(w, name, &t, &v);
+    return i < *n ? v[i] : -1;
+}
+
+static void test_election_time_runs_from_losing_a_leader_to_the_next_one(void)
+{
+    g_autoptr(DsimScenario) sc = load(
+        "<scenario name='t' seed='5' duration='3s'>"
+        "  <network><latency>10ms</latency></network>"
+        "  <group id='n' protocol='pingpong' count='3'/>"
+        "  <faults><crash at='1s' node='n1'/></faults>"
+        "</scenario>");
+    g_autoptr(DsimWorld) w = world_with(sc, &scripted_protocol, 1);
+    dsim_world_run(w, NULL, NULL);
+    size_t n;
+    /* the first leader exists from the start; n1 crashes at 1 s; n2 leads term 2 at 1.5 s
+     * and a majority knows the term once n3 hears of it, 10 ms later */
+    CU_ASSERT_DOUBLE_EQUAL(metric_sample(w, "first_leader_seconds", 0, &n), 0.0, 1e-9);
+    CU_ASSERT_EQUAL(n, 1);
+    CU_ASSERT_DOUBLE_EQUAL(metric_sample(w, "election_time_seconds", 0, &n), 0.51, 1e-9);
+    CU_ASSERT_EQUAL(n, 1);
+    CU_ASSERT_DOUBLE_EQUAL(metric_sample(w, "leaderless_seconds", 1, &n), 0.51, 1e-9);
+    CU_ASSERT_EQUAL(n, 2);
+    metric_sample(w, "leader_changes", 0, &n);
+    CU_ASSERT_EQUAL(n, 2);
+}
+
 CU_TestInfo world_tests[] = {
+    { "election time runs from losing a leader to the next one", test_election_time_runs_from_losing_a_leader_to_the_next_one },
     { "synced writes survive a crash and unsynced ones may not", test_synced_writes_survive_a_crash_and_unsynced_ones_may_not },
     { "timers of a crashed incarnation never fire", test_timers_of_a_crashed_incarnation_never_fire },
     { "a paused node handles nothing until resumed", test_a_paused_node_handles_nothing_until_resumed },
