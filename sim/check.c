@@ -16,6 +16,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "algorithms/kv/kv.h"
+#include "sim/client.h"
 #include "sim/queue.h"
 #include "sim/time.h"
 
@@ -396,6 +398,27 @@ static bool agree_holds(DsimWorld *w, unsigned gi, GString *why)
     if (!have) {
         g_string_printf(why, "no live member of %s", g->id);
         return false;
+    }
+    /* "every command a client saw acknowledged is among them" (SCENARIO-FORMAT.md): with a
+     * key-value state machine, a client's acknowledged seq s is applied iff the store has
+     * applied that client's seq s or a later one (a client's commands apply in seq order) */
+    const DsimClients *clients = dsim_world_clients(w);
+    for (unsigned i = 0; clients != NULL && i < g->count; i++) {
+        DsimNodeId id = g->first + i;
+        if (dsim_world_node_status(w, id) == DSIM_NODE_CRASHED)
+            continue;
+        DsimView v;
+        dsim_world_describe(w, id, &v);
+        if (v.kv == NULL)
+            continue;
+        for (unsigned c = 0; c < dsim_clients_count(clients); c++) {
+            uint64_t acked = dsim_clients_acked_seq(clients, c);
+            if (kv_store_last_seq(v.kv, c) < acked) {
+                g_string_printf(why, "%s has not applied client %u's acknowledged command #%" PRIu64,
+                                dsim_world_node_name(w, id), c, acked);
+                return false;
+            }
+        }
     }
     return true;
 }

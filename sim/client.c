@@ -46,6 +46,7 @@ typedef struct {
     unsigned   attempts;
     unsigned   target;     /* member index the client sends to */
     GPtrArray *seen;       /* per key index: last value this client observed (char*) */
+    uint64_t   acked;      /* highest seq acknowledged ok */
 } Client;
 
 struct DsimClients {
@@ -181,6 +182,8 @@ void dsim_hist_op_format(const DsimHistOp *op, GString *out)
 }
 
 const GArray *dsim_clients_history(const DsimClients *c) { return c->history; }
+unsigned dsim_clients_count(const DsimClients *c) { return c->n; }
+uint64_t dsim_clients_acked_seq(const DsimClients *c, unsigned i) { return c->clients[i].acked; }
 
 const char *dsim_clients_model(const DsimClients *c)
 {
@@ -267,6 +270,7 @@ static void complete(DsimClients *c, DsimWorld *w, Client *cl, DsimHistType type
     cl->busy = false;
     cl->attempt = 0;
     if (type == DSIM_HIST_OK) {
+        cl->acked = cl->seq;
         unsigned ki = key_index_of(cl);
         char *seen = NULL;
         if (cl->cmd.op == KV_OP_GET)

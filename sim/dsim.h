@@ -129,6 +129,9 @@ typedef struct {
     uint64_t applied_digest; /* a hash of the applied sequence (dsim_digest_add) */
     uint64_t commit_index;   /* protocols with a log; else 0 */
     char     text[64];       /* short free-form status for reports: "leader t=3 ci=12" */
+    /* The node's key-value state machine (algorithms/kv/kv.h), when it has one: lets
+     * <expect agree="all"> check that every acknowledged client write was applied. */
+    const struct KvStore *kv;
 } DsimView;
 
 /* Extends a running digest with one applied item; order matters. Start from 0. */

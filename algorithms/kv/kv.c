@@ -195,6 +195,12 @@ DsimStatus kv_store_apply(KvStore *kv, const void *bytes, size_t len, GString *r
 }
 
 uint64_t kv_store_applied(const KvStore *kv) { return kv->applied; }
+
+uint64_t kv_store_last_seq(const KvStore *kv, uint32_t client)
+{
+    const KvSession *s = g_hash_table_lookup(kv->sessions, GUINT_TO_POINTER(client + 1u));
+    return s != NULL ? s->seq : 0;
+}
 uint64_t kv_store_digest(const KvStore *kv) { return kv->digest; }
 
 const char *kv_store_get(const KvStore *kv, const char *key)

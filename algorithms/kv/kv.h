@@ -63,6 +63,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(KvStore, kv_store_free)
 DsimStatus kv_store_apply(KvStore *kv, const void *cmd, size_t len, GString *result);
 
 uint64_t kv_store_applied(const KvStore *kv); /* commands applied, no-ops included */
+/* The highest seq of @client applied so far (0: none). A client's commands are applied in
+ * seq order, so every seq <= this one that was acknowledged has been applied. */
+uint64_t kv_store_last_seq(const KvStore *kv, uint32_t client);
 uint64_t kv_store_digest(const KvStore *kv);  /* over the applied sequence */
 /* The current value of @key, or NULL. Borrowed, valid until the next apply. */
 const char *kv_store_get(const KvStore *kv, const char *key);
