@@ -531,7 +531,8 @@ static void run_invariant(DsimChecks *c, DsimWorld *w, InvEntry *e, unsigned las
     DsimGroupView *view = dsim_world_group_view(w, e->group, last);
     view->scratch = &e->scratch;
     view->component = component;
-    g_string_truncate(why, 0);
+    why->len = 0; /* g_string_truncate(why, 0) without the call: this runs after every event */
+    why->str[0] = '\0';
     if (!e->inv->check(view, why)) {
         e->failed = true;
         fail(c, w, e->verdict, why->len > 0 ? why->str : "violated");

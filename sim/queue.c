@@ -9,7 +9,7 @@
 
 struct DsimQueue {
     DsimEvent *heap;
-    size_t     n, cap;
+    size_t     n, cap, max;
     uint64_t   next_seq;
 };
 
@@ -46,6 +46,8 @@ uint64_t dsim_queue_push(DsimQueue *q, DsimEvent *ev)
     ev->seq = q->next_seq++;
     /* sift up: move parents down until ev's place is found */
     size_t i = q->n++;
+    if (q->n > q->max)
+        q->max = q->n;
     while (i > 0) {
         size_t parent = (i - 1) / 4;
         if (!event_before(ev, &q->heap[parent]))
@@ -93,6 +95,7 @@ const DsimEvent *dsim_queue_peek(const DsimQueue *q)
 
 size_t dsim_queue_size(const DsimQueue *q) { return q->n; }
 uint64_t dsim_queue_pushed(const DsimQueue *q) { return q->next_seq - 1; }
+size_t dsim_queue_max_size(const DsimQueue *q) { return q->max; }
 
 void dsim_queue_foreach(DsimQueue *q, void (*fn)(DsimEvent *ev, void *data), void *data)
 {

@@ -49,6 +49,7 @@ bool       dsim_queue_pop(DsimQueue *q, DsimEvent *out);
 const DsimEvent *dsim_queue_peek(const DsimQueue *q);
 size_t     dsim_queue_size(const DsimQueue *q);
 uint64_t   dsim_queue_pushed(const DsimQueue *q); /* total pushes so far */
+size_t     dsim_queue_max_size(const DsimQueue *q); /* most events ever pending at once */
 /* Calls @fn on every pending event in unspecified order (for freeing what they own). */
 void       dsim_queue_foreach(DsimQueue *q, void (*fn)(DsimEvent *ev, void *data), void *data);
 

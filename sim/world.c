@@ -722,9 +722,6 @@ bool dsim_world_step(DsimWorld *w)
         w->stopped = true;
         return false;
     }
-    size_t pending = dsim_queue_size(w->queue);
-    if (pending > w->counters.max_pending)
-        w->counters.max_pending = pending;
     w->now = ev.time;
     bool live;
     w->processing = true;
@@ -784,7 +781,12 @@ uint64_t dsim_world_seed(const DsimWorld *w) { return w->seed; }
 uint64_t dsim_world_events(const DsimWorld *w) { return w->index; }
 uint64_t dsim_world_trace_hash(const DsimWorld *w) { return absorb(w->hash, w->index); }
 unsigned dsim_world_n_nodes(const DsimWorld *w) { return w->n_nodes; }
-const DsimCounters *dsim_world_counters(const DsimWorld *w) { return &w->counters; }
+const DsimCounters *dsim_world_counters(const DsimWorld *w)
+{
+    DsimWorld *mw = (DsimWorld *) w; /* max_pending is read from the queue on demand */
+    mw->counters.max_pending = dsim_queue_max_size(w->queue);
+    return &w->counters;
+}
 DsimNet *dsim_world_net(DsimWorld *w) { return w->net; }
 
 const char *dsim_world_node_name(const DsimWorld *w, DsimNodeId id)
