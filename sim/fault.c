@@ -29,6 +29,7 @@ typedef struct {
 
 struct DsimFaults {
     const DsimScenario *sc;
+    const GArray       *faults;   /* DsimFaultSpec */
     DsimRng             rng;
     GHashTable         *captures; /* name -> GArray of DsimNodeId (lookup only) */
     NemesisState       *nemesis;  /* per fault index */
@@ -67,17 +68,19 @@ static const char *nemesis_name(DsimNemesisKind k)
     g_assert_not_reached();
 }
 
-DsimFaults *dsim_faults_new(DsimWorld *w, const DsimScenario *sc, uint64_t seed)
+DsimFaults *dsim_faults_new(DsimWorld *w, const DsimScenario *sc, const GArray *faults,
+                            uint64_t seed)
 {
     DsimFaults *f = g_new0(DsimFaults, 1);
     f->sc = sc;
+    f->faults = faults;
     dsim_rng_init(&f->rng, seed, "faults");
     f->captures = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
                                         (GDestroyNotify) g_array_unref);
-    unsigned n = sc->faults != NULL ? sc->faults->len : 0;
+    unsigned n = faults != NULL ? faults->len : 0;
     f->nemesis = g_new0(NemesisState, n > 0 ? n : 1);
     for (unsigned i = 0; i < n; i++) {
-        const DsimFaultSpec *fs = &g_array_index(sc->faults, DsimFaultSpec, i);
+        const DsimFaultSpec *fs = &g_array_index(faults, DsimFaultSpec, i);
         dsim_world_schedule(w, fs->at, DSIM_EV_FAULT, i, 0);
     }
     return f;
@@ -87,7 +90,7 @@ void dsim_faults_free(DsimFaults *f)
 {
     if (f == NULL)
         return;
-    unsigned n = f->sc->faults != NULL ? f->sc->faults->len : 0;
+    unsigned n = f->faults != NULL ? f->faults->len : 0;
     for (unsigned i = 0; i < n; i++) {
         if (f->nemesis[i].affected != NULL)
             g_array_unref(f->nemesis[i].affected);
@@ -527,7 +530,7 @@ static void fire_nemesis(DsimFaults *f, DsimWorld *w, unsigned index, const Dsim
 void dsim_faults_fire(DsimFaults *f, DsimWorld *w, uint32_t index, uint32_t tick)
 {
     const DsimScenario *sc = f->sc;
-    const DsimFaultSpec *fs = &g_array_index(sc->faults, DsimFaultSpec, index);
+    const DsimFaultSpec *fs = &g_array_index(f->faults, DsimFaultSpec, index);
     g_autoptr(GString) text = g_string_new(NULL);
 
     switch (fs->kind) {

@@ -14,8 +14,11 @@
 
 typedef struct DsimFaults DsimFaults;
 
-/* Schedules every fault of the scenario into @w. */
-DsimFaults *dsim_faults_new(DsimWorld *w, const DsimScenario *sc, uint64_t seed);
+/* Schedules every fault of @faults (DsimFaultSpec; the scenario's own list, or a variant
+ * of it made by exploration and shrinking) into @w. @faults is borrowed for the world's
+ * lifetime. */
+DsimFaults *dsim_faults_new(DsimWorld *w, const DsimScenario *sc, const GArray *faults,
+                            uint64_t seed);
 void        dsim_faults_free(DsimFaults *f); /* accepts NULL */
 /* Applies fault @index (tick @tick of a nemesis). */
 void        dsim_faults_fire(DsimFaults *f, DsimWorld *w, uint32_t index, uint32_t tick);

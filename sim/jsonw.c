@@ -113,6 +113,12 @@ void dsim_json_bool(DsimJson *j, const char *k, bool value)
     g_string_append(j->out, value ? "true" : "false");
 }
 
+void dsim_json_raw(DsimJson *j, const char *k, const char *raw)
+{
+    key(j, k);
+    g_string_append(j->out, raw);
+}
+
 void dsim_json_null(DsimJson *j, const char *k)
 {
     key(j, k);

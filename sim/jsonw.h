@@ -29,6 +29,8 @@ void dsim_json_uint(DsimJson *j, const char *key, uint64_t value);
 void dsim_json_double(DsimJson *j, const char *key, double value); /* %.9g; NaN/inf -> null */
 void dsim_json_bool(DsimJson *j, const char *key, bool value);
 void dsim_json_null(DsimJson *j, const char *key);
+/* Writes @raw, already valid JSON, as the value (e.g. a compact object on one line). */
+void dsim_json_raw(DsimJson *j, const char *key, const char *raw);
 /* Appends @s as a quoted, escaped JSON string. */
 void dsim_json_escape(GString *out, const char *s);
 

@@ -11,9 +11,13 @@ typedef struct {
     const char *events_path; /* write events.jsonl here, or NULL */
     const char *history_path; /* write history.jsonl here when there are clients, or NULL */
     uint64_t    max_events;  /* 0: no limit */
+    const GArray *faults;    /* DsimFaultSpec instead of the scenario's (replay of an explore run), or NULL */
     bool        logging;     /* keep protocol log lines (in events.jsonl) */
     void      (*progress)(const DsimWorld *w, void *data); /* every 2^16 events, or NULL */
     void       *progress_data;
+    bool        collect;     /* gather what the pictures need into the result's data (report.h) */
+    bool        spacetime_set; /* the space-time window, instead of the scenario's <report> */
+    DsimTime    spacetime_from, spacetime_to;
 } DsimRunOptions;
 
 /* Runs @sc to its end. Returns a new result (free with dsim_run_result_free) or NULL with

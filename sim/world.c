@@ -46,6 +46,7 @@ typedef struct {
     DsimNodeStatus      *status;     /* n: the canonical status of each member */
     DsimNodeId          *ids;        /* n */
     DsimGroupView        view;       /* filled once; checks update last/now/index */
+    const void          *config;     /* the scenario's, or a sweep's variant */
 } Group;
 
 typedef struct {
@@ -206,7 +207,7 @@ static DsimCtx *enter(DsimWorld *w, DsimNodeId id)
     ctx->self_index = id - g->first;
     ctx->group_size = g->n;
     ctx->group_first = g->first;
-    ctx->config = g->spec->config;
+    ctx->config = g->config;
     ctx->rng = &w->nodes[id].rng;
     w->current = id;
     return ctx;
@@ -474,6 +475,8 @@ DsimWorld *dsim_world_new(const DsimScenario *sc, uint64_t seed, const DsimWorld
         Group *g = &w->groups[gi];
         g->spec = gs;
         g->proto = gs->protocol;
+        g->config = w->opt.configs != NULL && w->opt.configs[gi] != NULL ? w->opt.configs[gi]
+                                                                        : gs->config;
         g->n = gs->count;
         g->first = gs->first;
         g->state_size = gs->protocol->state_size > 0 ? gs->protocol->state_size : 1;
@@ -498,11 +501,11 @@ DsimWorld *dsim_world_new(const DsimScenario *sc, uint64_t seed, const DsimWorld
 
     /* Order of the initial events: faults, then timed checks (file order each), then the
      * end of the run, so that a fault or check at exactly the end still happens. */
-    w->faults = dsim_faults_new(w, sc, seed);
+    w->faults = dsim_faults_new(w, sc, w->opt.faults != NULL ? w->opt.faults : sc->faults, seed);
     w->checks = dsim_checks_new(w, sc);
     w->clients = dsim_clients_new(w, sc, seed);
     w->leaders = dsim_leaders_new(sc);
-    DsimEvent stop = { .time = sc->duration, .kind = DSIM_EV_STOP, .node = DSIM_NOBODY };
+    DsimEvent stop = { .time = dsim_world_duration(w), .kind = DSIM_EV_STOP, .node = DSIM_NOBODY };
     dsim_queue_push(w->queue, &stop);
     return w;
 }
@@ -776,6 +779,10 @@ void dsim_world_finish(DsimWorld *w)
 /* ---- facts ---------------------------------------------------------------- */
 
 const DsimScenario *dsim_world_scenario(const DsimWorld *w) { return w->sc; }
+DsimTime dsim_world_duration(const DsimWorld *w)
+{
+    return w->opt.duration > 0 ? w->opt.duration : w->sc->duration;
+}
 DsimTime dsim_world_now(const DsimWorld *w) { return w->now; }
 uint64_t dsim_world_seed(const DsimWorld *w) { return w->seed; }
 uint64_t dsim_world_events(const DsimWorld *w) { return w->index; }
@@ -1066,7 +1073,7 @@ DsimGroupView *dsim_world_group_view(DsimWorld *w, unsigned gi, unsigned last)
         view->state = g->state_ptr;
         view->status = g->status;
         view->id = g->ids;
-        view->config = g->spec->config;
+        view->config = g->config;
     }
     view->last = last;
     view->now = w->now;

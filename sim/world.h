@@ -49,6 +49,11 @@ typedef struct {
 typedef struct {
     bool     logging;    /* keep protocol dsim_log lines (they go to observers as LOG) */
     uint64_t max_events; /* stop after this many events; 0 = no limit */
+    /* Exploration and shrinking run variants of a scenario without copying it: */
+    const GArray *faults;   /* DsimFaultSpec to use instead of the scenario's, or NULL */
+    DsimTime      duration; /* > 0: end the run here instead of the scenario's duration */
+    const void *const *configs; /* per group: a protocol config to use instead (sweeps), or
+                                   NULL entries / NULL array for the scenario's */
 } DsimWorldOptions;
 
 /* Builds the world of @sc run with @seed. @sc is borrowed and must outlive the world.
@@ -75,6 +80,7 @@ void       dsim_world_finish(DsimWorld *w);
 
 const DsimScenario *dsim_world_scenario(const DsimWorld *w);
 DsimTime        dsim_world_now(const DsimWorld *w);
+DsimTime        dsim_world_duration(const DsimWorld *w); /* when this run ends */
 uint64_t        dsim_world_seed(const DsimWorld *w);
 uint64_t        dsim_world_events(const DsimWorld *w);     /* processed so far */
 uint64_t        dsim_world_trace_hash(const DsimWorld *w);
