@@ -30,29 +30,11 @@ DsimRunResult *dsim_run(const DsimScenario *sc, const DsimRunOptions *opt, GErro
         if (log == NULL)
             return NULL;
     }
-    DsimCollector *col = NULL;
-    if (opt->collect)
-        col = dsim_collector_new(w, opt->spacetime_set, opt->spacetime_from, opt->spacetime_to);
-    if (col == NULL) {
-        dsim_world_run(w, opt->progress, opt->progress_data);
-    } else {
-        /* dsim_world_run's loop, with the collector looking at the nodes after each event */
-        uint64_t n = 0;
-        while (dsim_world_step(w)) {
-            dsim_collector_after_step(col, w);
-            if (opt->progress != NULL && (++n & 0xffff) == 0)
-                opt->progress(w, opt->progress_data);
-        }
-        dsim_collector_after_step(col, w);
-        dsim_world_finish(w);
-    }
-    g_autoptr(DsimRunData) data = col != NULL ? dsim_collector_finish(col, w) : NULL;
+    dsim_world_run(w, opt->progress, opt->progress_data);
     if (log != NULL && !dsim_event_log_close(log, error))
         return NULL;
     const DsimClients *clients = dsim_world_clients(w);
     if (clients != NULL && opt->history_path != NULL && !write_history(clients, opt->history_path, error))
         return NULL;
-    DsimRunResult *r = dsim_run_result_new(w);
-    r->data = g_steal_pointer(&data);
-    return r;
+    return dsim_run_result_new(w);
 }
