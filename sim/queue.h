@@ -1,4 +1,5 @@
 /* queue.h - the event queue: a set of pending events that leave in (time, seq) order.
+ * The structure behind it (a calendar of sorted windows) is described in queue.c.
  *
  * Events leave in (time, seq) order. seq is assigned by dsim_queue_push() from a 64-bit
  * counter, so two events at the same instant leave in the order they were scheduled: the
@@ -36,6 +37,10 @@ typedef struct {
 G_STATIC_ASSERT(sizeof(DsimEvent) == 40);
 
 typedef struct DsimQueue DsimQueue;
+
+/* Width of one window of the calendar (queue.c), as a power of two so that finding an event's
+ * window is a shift: 2^20 ns, about 1.05 ms. */
+#define DSIM_QUEUE_WINDOW_BITS 20
 
 DsimQueue *dsim_queue_new(void);
 void       dsim_queue_free(DsimQueue *q); /* accepts NULL; does not free what events point to */

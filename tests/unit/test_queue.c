@@ -68,7 +68,9 @@ static int ref_cmp(const void *a, const void *b)
 }
 
 /* Interleaved pushes and pops against a reference: what leaves must be exactly the smallest
- * (time, seq) of what is pending. Seed printed for replay. */
+ * (time, seq) of what is pending. Delays mix the cases the calendar treats differently: the
+ * same instant, inside the active window, a few windows ahead, and beyond the ring (seconds),
+ * with many equal times. Seed printed for replay. */
 static void test_random_pushes_and_pops_match_a_sorted_reference(void)
 {
     const uint64_t seed = 20261126;
@@ -77,28 +79,78 @@ static void test_random_pushes_and_pops_match_a_sorted_reference(void)
     g_autoptr(DsimQueue) q = dsim_queue_new();
     GArray *ref = g_array_new(FALSE, FALSE, sizeof(Ref));
     unsigned mismatches = 0;
-    for (unsigned step = 0; step < 200000; step++) {
-        if (ref->len == 0 || dsim_rng_below(&rng, 100) < 55) {
-            DsimEvent ev = { .time = (DsimTime) dsim_rng_below(&rng, 1000) };
+    DsimTime now = 0;
+    for (unsigned step = 0; step < 300000; step++) {
+        if (ref->len == 0 || dsim_rng_below(&rng, 100) < 52) {
+            DsimTime delay;
+            switch (dsim_rng_below(&rng, 5)) {
+            case 0: delay = 0; break;
+            case 1: delay = (DsimTime) dsim_rng_below(&rng, 1000); break;           /* < 1 us */
+            case 2: delay = (DsimTime) dsim_rng_below(&rng, 50) * DSIM_MS(1) / 7; break; /* ms */
+            case 3: delay = DSIM_S(1) * (DsimTime) (1 + dsim_rng_below(&rng, 3)); break; /* equal times */
+            default: delay = DSIM_S(3) + (DsimTime) dsim_rng_below(&rng, 1u << 30) * 8; break; /* far */
+            }
+            DsimEvent ev = { .time = now + delay };
             uint64_t seq = dsim_queue_push(q, &ev);
             Ref r = { ev.time, seq };
-            g_array_append_val(ref, r);
+            /* the reference is kept sorted, largest first, so the next to leave is last */
+            unsigned lo = 0, hi = ref->len;
+            while (lo < hi) {
+                unsigned mid = (lo + hi) / 2;
+                if (ref_cmp(&g_array_index(ref, Ref, mid), &r) > 0)
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            g_array_insert_val(ref, lo, r);
         } else {
-            qsort(ref->data, ref->len, sizeof(Ref), ref_cmp);
-            Ref want = g_array_index(ref, Ref, 0);
-            g_array_remove_index(ref, 0);
+            Ref want = g_array_index(ref, Ref, ref->len - 1);
+            g_array_set_size(ref, ref->len - 1);
             DsimEvent out;
             CU_ASSERT_TRUE_FATAL(dsim_queue_pop(q, &out));
             if (out.time != want.time || out.seq != want.seq)
                 mismatches++;
+            now = out.time;
         }
         if (step % 50000 == 0)
             CU_ASSERT_EQUAL(dsim_queue_size(q), ref->len);
     }
+    /* drain */
+    for (unsigned i = ref->len; i-- > 0;) {
+        DsimEvent out;
+        CU_ASSERT_TRUE_FATAL(dsim_queue_pop(q, &out));
+        Ref want = g_array_index(ref, Ref, i);
+        if (out.time != want.time || out.seq != want.seq)
+            mismatches++;
+    }
+    DsimEvent none;
+    CU_ASSERT_FALSE(dsim_queue_pop(q, &none));
     if (mismatches > 0)
         printf("\nqueue mismatches with seed %" PRIu64 ": %u\n", seed, mismatches);
     CU_ASSERT_EQUAL(mismatches, 0);
     g_array_unref(ref);
+}
+
+static void test_a_million_equal_times_leave_in_scheduling_order(void)
+{
+    g_autoptr(DsimQueue) q = dsim_queue_new();
+    for (unsigned i = 0; i < 1000000; i++) {
+        DsimEvent ev = { .time = DSIM_S(1), .u32a = i };
+        dsim_queue_push(q, &ev);
+    }
+    DsimEvent far = { .time = DSIM_S(3600), .u32a = 7 };
+    dsim_queue_push(q, &far);
+    unsigned bad = 0;
+    for (unsigned i = 0; i < 1000000; i++) {
+        DsimEvent out;
+        dsim_queue_pop(q, &out);
+        bad += out.u32a != i || out.time != DSIM_S(1);
+    }
+    CU_ASSERT_EQUAL(bad, 0);
+    DsimEvent out;
+    CU_ASSERT_TRUE(dsim_queue_pop(q, &out));
+    CU_ASSERT_EQUAL(out.time, DSIM_S(3600));
+    CU_ASSERT_EQUAL(dsim_queue_max_size(q), 1000001);
 }
 
 CU_TestInfo queue_tests[] = {
@@ -106,5 +158,6 @@ CU_TestInfo queue_tests[] = {
     { "same-time events leave in scheduling order", test_same_time_events_leave_in_scheduling_order },
     { "seq numbers count every push", test_seq_numbers_count_every_push },
     { "random pushes and pops match a sorted reference", test_random_pushes_and_pops_match_a_sorted_reference },
+    { "a million equal times leave in scheduling order", test_a_million_equal_times_leave_in_scheduling_order },
     CU_TEST_INFO_NULL,
 };
