@@ -47,6 +47,7 @@ typedef struct {
     unsigned   target;     /* member index the client sends to */
     GPtrArray *seen;       /* per key index: last value this client observed (char*) */
     uint64_t   acked;      /* highest seq acknowledged ok */
+    GArray    *acked_seqs; /* uint64_t: every seq acknowledged ok, ascending */
 } Client;
 
 struct DsimClients {
@@ -109,6 +110,7 @@ DsimClients *dsim_clients_new(DsimWorld *w, const DsimScenario *sc, uint64_t see
             cl->process = k;
             cl->target = j % g->count;
             cl->seen = g_ptr_array_new_full(ws->keys, g_free);
+            cl->acked_seqs = g_array_new(FALSE, FALSE, sizeof(uint64_t));
             g_ptr_array_set_size(cl->seen, (gint) ws->keys);
             dsim_world_schedule_client(w, ws->start + gap(c, cl), DSIM_NOBODY, k, ISSUE, 0);
         }
@@ -120,8 +122,10 @@ void dsim_clients_free(DsimClients *c)
 {
     if (c == NULL)
         return;
-    for (unsigned i = 0; i < c->n; i++)
+    for (unsigned i = 0; i < c->n; i++) {
         g_ptr_array_unref(c->clients[i].seen);
+        g_array_unref(c->clients[i].acked_seqs);
+    }
     g_free(c->clients);
     g_hash_table_destroy(c->inflight);
     g_array_unref(c->history);
@@ -184,6 +188,8 @@ void dsim_hist_op_format(const DsimHistOp *op, GString *out)
 const GArray *dsim_clients_history(const DsimClients *c) { return c->history; }
 unsigned dsim_clients_count(const DsimClients *c) { return c->n; }
 uint64_t dsim_clients_acked_seq(const DsimClients *c, unsigned i) { return c->clients[i].acked; }
+
+const GArray *dsim_clients_acked(const DsimClients *c, unsigned i) { return c->clients[i].acked_seqs; }
 
 const char *dsim_clients_model(const DsimClients *c)
 {
@@ -248,6 +254,8 @@ static void issue(DsimClients *c, DsimWorld *w, Client *cl)
     else
         g_snprintf(value, sizeof value, "%u.%" PRIu64, cl->index, cl->seq);
     const char *expected = g_ptr_array_index(cl->seen, key_index);
+    if (expected != NULL && strlen(expected) > KV_VALUE_MAX)
+        expected = NULL; /* grown by appends beyond what a command carries: expect "" */
     kv_command_init(&cl->cmd, op, cl->index, cl->seq, key,
                     op == KV_OP_GET ? NULL : value, op == KV_OP_CAS ? (expected ? expected : "") : NULL);
     cl->busy = true;
@@ -271,6 +279,7 @@ static void complete(DsimClients *c, DsimWorld *w, Client *cl, DsimHistType type
     cl->attempt = 0;
     if (type == DSIM_HIST_OK) {
         cl->acked = cl->seq;
+        g_array_append_val(cl->acked_seqs, cl->seq);
         unsigned ki = key_index_of(cl);
         char *seen = NULL;
         if (cl->cmd.op == KV_OP_GET)

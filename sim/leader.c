@@ -63,9 +63,13 @@ static DsimNodeId established(DsimWorld *w, const DsimGroupSpec *gs, uint64_t *t
     }
     if (best == DSIM_NOBODY)
         return DSIM_NOBODY;
+    /* a leader cut off from the majority (a partition) is not established, even while the
+     * others have not yet moved to a new term: count only members it can talk to both ways */
     unsigned in_term = 0;
     for (unsigned i = 0; i < gs->count; i++) {
-        if (dsim_world_node_status(w, gs->first + i) != DSIM_NODE_CRASHED && v[i].term == best_term)
+        DsimNodeId id = gs->first + i;
+        if (dsim_world_node_status(w, id) != DSIM_NODE_CRASHED && v[i].term == best_term
+            && (id == best || (dsim_world_can_pass(w, best, id) && dsim_world_can_pass(w, id, best))))
             in_term++;
     }
     if (in_term <= gs->count / 2)

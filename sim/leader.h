@@ -2,7 +2,8 @@
  * is established, how long the group goes without one, and how long elections take.
  *
  * A group "has a leader" when a live member describes itself as leader and a majority of
- * the group's members are live and in its term (they know of it: Raft followers adopt the
+ * the group's members are live, connected to it both ways, and in its term (they know of
+ * it: Raft followers adopt the
  * term of the leader that contacts them; a Paxos acceptor the ballot round). The figures are
  * recorded as metrics of the run: "election_time_seconds" (from the
  * moment a group lost its leader, e.g. the leader's crash, to the next leader being

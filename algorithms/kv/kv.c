@@ -13,6 +13,7 @@ typedef struct {
     uint64_t   seq;
     DsimStatus status;
     GString   *result;
+    GArray    *applied; /* uint64_t: every seq of this client applied, ascending */
 } KvSession;
 
 struct KvStore {
@@ -26,7 +27,17 @@ static void session_free(gpointer p)
 {
     KvSession *s = p;
     g_string_free(s->result, TRUE);
+    if (s->applied != NULL)
+        g_array_unref(s->applied);
     g_free(s);
+}
+
+static KvSession *session_new(void)
+{
+    KvSession *s = g_new0(KvSession, 1);
+    s->result = g_string_new(NULL);
+    s->applied = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+    return s;
 }
 
 static void value_free(gpointer p) { g_string_free(p, TRUE); }
@@ -184,10 +195,10 @@ DsimStatus kv_store_apply(KvStore *kv, const void *bytes, size_t len, GString *r
         g_assert_not_reached();
     }
     if (s == NULL) {
-        s = g_new0(KvSession, 1);
-        s->result = g_string_new(NULL);
+        s = session_new();
         g_hash_table_insert(kv->sessions, sk, s);
     }
+    g_array_append_val(s->applied, c->seq); /* seqs only grow here: the array stays sorted */
     s->seq = c->seq;
     s->status = status;
     g_string_assign(s->result, result->str);
@@ -195,6 +206,23 @@ DsimStatus kv_store_apply(KvStore *kv, const void *bytes, size_t len, GString *r
 }
 
 uint64_t kv_store_applied(const KvStore *kv) { return kv->applied; }
+
+bool kv_store_has_applied(const KvStore *kv, uint32_t client, uint64_t seq)
+{
+    const KvSession *s = g_hash_table_lookup(kv->sessions, GUINT_TO_POINTER(client + 1u));
+    if (s == NULL)
+        return false;
+    const uint64_t *v = (const uint64_t *) (void *) s->applied->data;
+    size_t lo = 0, hi = s->applied->len;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (v[mid] < seq)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < s->applied->len && v[lo] == seq;
+}
 
 uint64_t kv_store_last_seq(const KvStore *kv, uint32_t client)
 {
@@ -212,7 +240,8 @@ const char *kv_store_get(const KvStore *kv, const char *key)
 /* ---- snapshots -------------------------------------------------------------
  * Layout (little-endian): applied u64, digest u64, n_values u32, then per value (keys in
  * sorted order) key_len u32, key, value_len u32, value; n_sessions u32, then per session
- * (clients ascending) client u32, seq u64, status u32, result_len u32, result. */
+ * (clients ascending) client u32, seq u64, status u32, result_len u32, result, n u32 and
+ * the n applied seqs u64. */
 
 static void put_u32(GByteArray *b, uint32_t v)
 {
@@ -277,6 +306,9 @@ GBytes *kv_store_snapshot(const KvStore *kv)
         put_u64(b, s->seq);
         put_u32(b, (uint32_t) s->status);
         put_str(b, s->result->str, s->result->len);
+        put_u32(b, s->applied->len);
+        for (unsigned k = 0; k < s->applied->len; k++)
+            put_u64(b, g_array_index(s->applied, uint64_t, k));
     }
     return g_byte_array_free_to_bytes(b);
 }
@@ -343,14 +375,21 @@ bool kv_store_restore(KvStore *kv, GBytes *snapshot)
     if (!get_u32(&r, &n))
         return false;
     for (uint32_t i = 0; i < n; i++) {
-        uint32_t client, status;
+        uint32_t client, status, n_applied;
         uint64_t seq;
-        KvSession *s = g_new0(KvSession, 1);
-        s->result = g_string_new(NULL);
+        KvSession *s = session_new();
         if (!get_u32(&r, &client) || !get_u64(&r, &seq) || !get_u32(&r, &status)
-            || !get_str(&r, s->result)) {
+            || !get_str(&r, s->result) || !get_u32(&r, &n_applied)) {
             session_free(s);
             return false;
+        }
+        for (uint32_t j = 0; j < n_applied; j++) {
+            uint64_t a;
+            if (!get_u64(&r, &a)) {
+                session_free(s);
+                return false;
+            }
+            g_array_append_val(s->applied, a);
         }
         s->seq = seq;
         s->status = (DsimStatus) status;

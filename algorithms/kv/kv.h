@@ -66,6 +66,8 @@ uint64_t kv_store_applied(const KvStore *kv); /* commands applied, no-ops includ
 /* The highest seq of @client applied so far (0: none). A client's commands are applied in
  * seq order, so every seq <= this one that was acknowledged has been applied. */
 uint64_t kv_store_last_seq(const KvStore *kv, uint32_t client);
+/* Whether @client's command @seq was applied (each applied seq is remembered). */
+bool     kv_store_has_applied(const KvStore *kv, uint32_t client, uint64_t seq);
 uint64_t kv_store_digest(const KvStore *kv);  /* over the applied sequence */
 /* The current value of @key, or NULL. Borrowed, valid until the next apply. */
 const char *kv_store_get(const KvStore *kv, const char *key);
