@@ -15,7 +15,9 @@ case "$mode" in
 esac
 
 # ---- Debian packages --------------------------------------------------------
-packages="build-essential autoconf automake libtool pkg-config libglib2.0-dev libxml2-dev libcunit1-dev gnuplot-nox"
+packages="build-essential autoconf automake libtool pkg-config libglib2.0-dev libxml2-dev libcunit1-dev gnuplot-nox parallel"
+# the browser test of the HTML report (tests/reports/browser.sh) runs headless Chromium
+if [ "$mode" = test ]; then packages="$packages chromium"; fi
 missing=""
 for p in $packages; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

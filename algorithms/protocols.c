@@ -5,11 +5,19 @@
 #include <string.h>
 
 #include "algorithms/broadcast/broadcast.h"
+#include "algorithms/gossip/gossip.h"
+#include "algorithms/paxos/basic.h"
+#include "algorithms/paxos/multi.h"
 #include "algorithms/pingpong/pingpong.h"
+#include "algorithms/raft/raft.h"
 
 const DsimProtocol *const dsim_protocols[] = {
     &pingpong_protocol,
     &broadcast_protocol,
+    &gossip_protocol,
+    &paxos_basic_protocol,
+    &paxos_multi_protocol,
+    &raft_protocol,
     NULL,
 };
 

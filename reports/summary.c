@@ -27,13 +27,13 @@ DsimRunResult *dsim_run_result_new(const DsimWorld *w)
     r->file = g_strdup(sc->file);
     r->description = g_strdup(sc->description);
     r->seed = dsim_world_seed(w);
-    r->duration = sc->duration;
+    r->duration = dsim_world_duration(w);
     r->end_time = dsim_world_now(w);
     r->events = dsim_world_events(w);
     r->trace_hash = dsim_world_trace_hash(w);
     r->n_nodes = sc->n_nodes;
     r->counters = *dsim_world_counters(w);
-    r->stopped_early = r->end_time < sc->duration;
+    r->stopped_early = r->end_time < r->duration;
     r->groups = g_array_new(FALSE, TRUE, sizeof(DsimResultGroup));
     for (unsigned i = 0; i < sc->groups->len; i++) {
         const DsimGroupSpec *g = &g_array_index(sc->groups, DsimGroupSpec, i);
@@ -82,6 +82,7 @@ void dsim_run_result_free(DsimRunResult *r)
 {
     if (r == NULL)
         return;
+    dsim_run_data_free(r->data);
     g_free(r->scenario);
     g_free(r->file);
     g_free(r->description);

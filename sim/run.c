@@ -30,11 +30,20 @@ DsimRunResult *dsim_run(const DsimScenario *sc, const DsimRunOptions *opt, GErro
         if (log == NULL)
             return NULL;
     }
-    dsim_world_run(w, opt->progress, opt->progress_data);
+    DsimCollector *col = NULL;
+    if (opt->collect)
+        col = dsim_collector_new(w, opt->spacetime_set, opt->spacetime_from, opt->spacetime_to);
+    if (col == NULL)
+        dsim_world_run(w, opt->progress, opt->progress_data);
+    else
+        dsim_collector_run(col, w, opt->progress, opt->progress_data);
+    g_autoptr(DsimRunData) data = col != NULL ? dsim_collector_finish(col, w) : NULL;
     if (log != NULL && !dsim_event_log_close(log, error))
         return NULL;
     const DsimClients *clients = dsim_world_clients(w);
     if (clients != NULL && opt->history_path != NULL && !write_history(clients, opt->history_path, error))
         return NULL;
-    return dsim_run_result_new(w);
+    DsimRunResult *r = dsim_run_result_new(w);
+    r->data = g_steal_pointer(&data);
+    return r;
 }

@@ -10,6 +10,13 @@ int main(int argc, char **argv)
         { .pName = "world", .pTests = world_tests },
         { .pName = "faults", .pTests = faults_tests },
         { .pName = "clients", .pTests = clients_tests },
+        { .pName = "paxos_basic", .pTests = paxos_basic_tests },
+        { .pName = "paxos_multi", .pTests = paxos_multi_tests },
+        { .pName = "raft_election", .pTests = raft_election_tests },
+        { .pName = "raft_replication", .pTests = raft_replication_tests },
+        { .pName = "raft_worlds", .pTests = raft_world_tests },
+        { .pName = "raft_invariants", .pTests = raft_invariants_tests },
+        { .pName = "raft_bugs", .pTests = raft_bugs_tests },
         CU_SUITE_INFO_NULL,
     };
     return testutil_run_suites(argc, argv, suites);

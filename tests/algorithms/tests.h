@@ -9,5 +9,12 @@ extern CU_TestInfo broadcast_tests[];
 extern CU_TestInfo world_tests[];
 extern CU_TestInfo faults_tests[];
 extern CU_TestInfo clients_tests[];
+extern CU_TestInfo paxos_basic_tests[];
+extern CU_TestInfo paxos_multi_tests[];
+extern CU_TestInfo raft_election_tests[];
+extern CU_TestInfo raft_replication_tests[];
+extern CU_TestInfo raft_world_tests[];
+extern CU_TestInfo raft_invariants_tests[];
+extern CU_TestInfo raft_bugs_tests[];
 
 #endif

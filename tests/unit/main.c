@@ -14,6 +14,7 @@ int main(int argc, char **argv)
         { .pName = "param", .pTests = param_tests },
         { .pName = "scenario", .pTests = scenario_tests },
         { .pName = "kv", .pTests = kv_tests },
+        { .pName = "lincheck", .pTests = lincheck_tests },
         CU_SUITE_INFO_NULL,
     };
     return testutil_run_suites(argc, argv, suites);

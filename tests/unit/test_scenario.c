@@ -663,9 +663,9 @@ static void test_scenario_attribute_values(void)
 
 static void test_group_errors(void)
 {
-    assert_error(HEAD "  <group id=\"r\" protocol=\"raft\" count=\"5\"/>\n" TAIL,
-                 "t.xml:3: <group protocol=\"raft\">: unknown protocol \"raft\" (known: "
-                 "pingpong, broadcast; see dsim list)");
+    assert_error(HEAD "  <group id=\"r\" protocol=\"zab\" count=\"5\"/>\n" TAIL,
+                 "t.xml:3: <group protocol=\"zab\">: unknown protocol \"zab\" (known: "
+                 "pingpong, broadcast, gossip, basic-paxos, multi-paxos, raft; see dsim list)");
     assert_error(HEAD "  <group id=\"r\" protocol=\"pingpong\" count=\"2\">\n"
                       "    <param name=\"heartbeat\">50ms</param>\n  </group>\n" TAIL,
                  "t.xml:4: <param name=\"heartbeat\">: protocol pingpong has no parameter "

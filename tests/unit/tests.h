@@ -12,6 +12,7 @@ extern CU_TestInfo store_tests[];
 extern CU_TestInfo net_tests[];
 extern CU_TestInfo param_tests[];
 extern CU_TestInfo scenario_tests[];
+extern CU_TestInfo lincheck_tests[];
 extern CU_TestInfo kv_tests[];
 
 #endif

@@ -1,0 +1,71 @@
+/* raft_internal.h - what the files of algorithms/raft/ share; nothing outside that folder
+ * (except its tests) includes this.
+ *
+ * Every function takes the node and the handler's ctx; none keeps either. Functions that
+ * write durable state say whether they sync: the rule of Figure 2 ("Updated on stable
+ * storage before responding to RPCs") is kept by syncing before any send that depends on
+ * the write.
+ */
+#ifndef DSIM_RAFT_INTERNAL_H
+#define DSIM_RAFT_INTERNAL_H
+
+#include "algorithms/raft/raft.h"
+
+/* ---- raft_log.c: the log and the durable state -------------------------- */
+
+/* Allocates an empty log, or frees it (accepts a zeroed node). */
+void     raft_log_init(RaftNode *r);
+void     raft_log_clear(RaftNode *r);
+uint64_t raft_log_last_term(const RaftNode *r);
+/* §5.4.1: is a log ending at (@last_index, @last_term) at least as up-to-date as @r's? */
+bool     raft_log_up_to_date(const RaftNode *r, uint64_t last_index, uint64_t last_term);
+/* The first index of the run of entries that have the term of entry @index (which must
+ * exist): where a follower tells the leader to go back to (§5.3 optimization). */
+uint64_t raft_log_first_of_term(const RaftNode *r, uint64_t index);
+/* The last index holding an entry of @term, or 0 when there is none (leader side). */
+uint64_t raft_log_last_of_term(const RaftNode *r, uint64_t term);
+/* Appends @e at the end, and writes it and the new last index to storage, unsynced: the
+ * caller syncs once after a batch. */
+void     raft_log_append(RaftNode *r, DsimCtx *ctx, const RaftEntry *e);
+/* Deletes entries @last + 1 .. end (§5.3 "delete the existing entry and all that follow
+ * it"): writes the new last index, unsynced. */
+void     raft_log_truncate(RaftNode *r, DsimCtx *ctx, uint64_t last);
+/* Writes currentTerm and votedFor, and syncs (with bug forget-vote, the vote is not
+ * written: it is lost by a crash). */
+void     raft_log_save_hard_state(RaftNode *r, DsimCtx *ctx);
+/* After a restart: term, vote and log as they were last made durable. */
+void     raft_log_recover(RaftNode *r, DsimCtx *ctx);
+
+/* ---- raft.c: roles ------------------------------------------------------ */
+
+/* Figure 2, All Servers: "If RPC request or response contains term T > currentTerm: set
+ * currentTerm = T, convert to follower". Also the way out of candidacy and leadership in
+ * the same term (@term == current_term). Saves the hard state when the term changes. */
+void     raft_become_follower(RaftNode *r, DsimCtx *ctx, uint64_t term);
+/* An AppendEntries of the current term came from @leader: remember it, and put off the
+ * election timeout (Figure 2, Followers). */
+void     raft_heard_from_leader(RaftNode *r, DsimCtx *ctx, DsimNodeId leader);
+unsigned raft_quorum(const RaftNode *r);
+unsigned raft_member_index(const RaftNode *r, DsimNodeId id);
+
+/* ---- raft_replication.c: AppendEntries, commit, apply ------------------- */
+
+/* Leader: sends member @i an AppendEntries from its next_index (at most max_batch
+ * entries). While replicating (not probing), next_index moves past what was sent. */
+void     raft_send_append(RaftNode *r, DsimCtx *ctx, unsigned i);
+/* Leader: @heartbeat sends to every member; otherwise (new entries) to those replicating
+ * and not yet sent everything. */
+void     raft_broadcast_append(RaftNode *r, DsimCtx *ctx, bool heartbeat);
+void     raft_on_append_req(RaftNode *r, DsimCtx *ctx, DsimNodeId from, const RaftAppendReq *req);
+void     raft_on_append_resp(RaftNode *r, DsimCtx *ctx, DsimNodeId from,
+                             const RaftAppendResp *resp);
+/* Leader: Figure 2's commit rule over match indexes, then apply. */
+void     raft_advance_commit(RaftNode *r, DsimCtx *ctx);
+/* Applies entries last_applied + 1 .. commit_index; the leader answers its clients. */
+void     raft_apply(RaftNode *r, DsimCtx *ctx);
+
+/* ---- raft_invariants.c -------------------------------------------------- */
+
+extern const DsimInvariant raft_invariants[];
+
+#endif /* DSIM_RAFT_INTERNAL_H */

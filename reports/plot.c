@@ -1,0 +1,547 @@
+/* plot.c - plots with gnuplot: for each plot a data file and a script in plots/, then one
+ * gnuplot process renders them all.
+ *
+ * dsim draws nothing itself: it writes NAME.dat (plain columns, times in seconds) and NAME.gp
+ * (a script a user can restyle) and runs the program configure found (config.h DSIM_GNUPLOT,
+ * or $DSIM_GNUPLOT) with g_spawn_sync on an argv array, never through a shell, in the plots
+ * folder: "gnuplot -e fmt='svg' a.gp b.gp ...", and once more with fmt='png' for --png. Each
+ * script picks its terminal from the fmt variable (svg when unset), so the same script renders
+ * both. Without gnuplot the data and scripts stay and the caller prints how to render them.
+ *
+ * Which plots a run offers depends on what its protocols report (a role timeline only when
+ * some node ever had a role); the list and the names are in report.h.
+ */
+#include <config.h>
+
+#include "reports/report.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/time.h"
+
+#define WIDTH 900
+#define CDF_POINTS 2000
+
+/* colours shared with the space-time diagram (html.c) */
+static const char *const role_colour[] = {
+    [DSIM_ROLE_NONE] = "#b0b0b0",
+    [DSIM_ROLE_FOLLOWER] = "#a6cee3",
+    [DSIM_ROLE_CANDIDATE] = "#fdbf6f",
+    [DSIM_ROLE_LEADER] = "#e31a1c",
+};
+static const char *const status_colour[] = {
+    [DSIM_NODE_UP] = "#33a02c",
+    [DSIM_NODE_CRASHED] = "#404040",
+    [DSIM_NODE_PAUSED] = "#b15928",
+};
+#define CRASHED_COLOUR "#404040"
+
+/* ---- helpers -------------------------------------------------------------------------- */
+
+static void put_seconds(GString *o, DsimTime t)
+{
+    g_string_append_printf(o, "%" PRId64 ".%09" PRId64, t / 1000000000, t % 1000000000);
+}
+
+/* A gnuplot double-quoted string. */
+static void put_quoted(GString *o, const char *s)
+{
+    g_string_append_c(o, '"');
+    for (const char *p = s; *p != '\0'; p++) {
+        if (*p == '"' || *p == '\\')
+            g_string_append_c(o, '\\');
+        g_string_append_c(o, *p == '\n' ? ' ' : *p);
+    }
+    g_string_append_c(o, '"');
+}
+
+static unsigned colour_value(const char *hex)
+{
+    return (unsigned) strtoul(hex + 1, NULL, 16);
+}
+
+static DsimTime run_end(const DsimRunResult *r)
+{
+    return MAX(r->end_time, 1);
+}
+
+typedef struct {
+    const DsimRunResult *r;
+    const char          *name;
+    GString             *dat;
+    GString             *gp;
+} Plot;
+
+/* The script's head: where it comes from, the terminal for fmt, the title. */
+static void script_head(Plot *p, const char *title, unsigned height)
+{
+    GString *o = p->gp;
+    g_string_append_printf(o, "# %s.gp - %s\n", p->name, title);
+    g_string_append_printf(o, "# dsim run of %s, seed %" PRIu64 "; the data is %s.dat.\n",
+                           p->r->scenario, p->r->seed, p->name);
+    g_string_append_printf(o, "# Render it from this folder: gnuplot %s.gp (SVG), "
+                              "gnuplot -e \"fmt='png'\" %s.gp (PNG).\n", p->name, p->name);
+    g_string_append(o, "reset\nif (!exists(\"fmt\")) fmt = \"svg\"\n");
+    g_string_append_printf(o, "if (fmt eq \"png\") {\n"
+                              "    set terminal pngcairo size %u,%u noenhanced font \"sans,10\" background rgb \"white\"\n"
+                              "    set output \"%s.png\"\n"
+                              "} else {\n"
+                              "    set terminal svg size %u,%u noenhanced font \"sans,11\" background rgb \"white\"\n"
+                              "    set output \"%s.svg\"\n"
+                              "}\n", WIDTH, height, p->name, WIDTH, height, p->name);
+    g_string_append(o, "set title ");
+    put_quoted(o, title);
+    g_string_append(o, "\nset grid\nset border 3\nset tics nomirror\n");
+}
+
+static void script_time_axis(Plot *p)
+{
+    g_string_append(p->gp, "set xlabel \"virtual time (s)\"\nset xrange [0:");
+    put_seconds(p->gp, run_end(p->r));
+    g_string_append(p->gp, "]\n");
+}
+
+static void script_tail(Plot *p)
+{
+    g_string_append(p->gp, "unset output\n");
+}
+
+/* ---- timelines: one lane per node, coloured stretches ------------------------------------ */
+
+typedef const char *(*StretchColour)(const DsimTimelineRow *row);
+
+static const char *role_of(const DsimTimelineRow *row)
+{
+    return row->status == DSIM_NODE_CRASHED ? CRASHED_COLOUR : role_colour[row->role];
+}
+
+static const char *status_of(const DsimTimelineRow *row) { return status_colour[row->status]; }
+
+static void lanes(Plot *p, StretchColour colour, unsigned mask, bool label_terms)
+{
+    const DsimRunData *d = p->r->data;
+    unsigned n = d->n_nodes;
+    g_string_append(p->dat, "# lane\tstart_s\tend_s\tcolour\tstatus\trole\tterm\n");
+    for (uint32_t i = 0; i < n; i++) {
+        g_autoptr(GArray) iv = dsim_run_data_intervals(d, i, run_end(p->r), mask);
+        for (unsigned k = 0; k < iv->len; k++) {
+            const DsimInterval *x = &g_array_index(iv, DsimInterval, k);
+            g_string_append_printf(p->dat, "%u\t", n - 1 - i);
+            put_seconds(p->dat, x->start);
+            g_string_append_c(p->dat, '\t');
+            put_seconds(p->dat, x->end);
+            g_string_append_printf(p->dat, "\t%u\t%s\t%s\t%" PRIu64 "\n", colour_value(colour(x->row)),
+                                   dsim_node_status_name(x->row->status),
+                                   dsim_role_name(x->row->role), x->row->term);
+        }
+    }
+    g_string_append_printf(p->gp, "set yrange [-0.6:%u.6]\nset ytics (", n - 1);
+    for (uint32_t i = 0; i < n; i++) {
+        g_string_append(p->gp, i > 0 ? ", " : "");
+        put_quoted(p->gp, d->node_names[i]);
+        g_string_append_printf(p->gp, " %u", n - 1 - i);
+    }
+    g_string_append(p->gp, ")\nset grid noytics\nset key outside right top\n");
+    script_time_axis(p);
+    g_string_append_printf(p->gp, "plot \"%s.dat\" using 2:1:($3-$2):(0):4 with vectors nohead lw %u lc rgb variable notitle",
+                           p->name, n > 16 ? 6 : 14);
+    if (label_terms)
+        g_string_append_printf(p->gp, ", \\\n     \"%s.dat\" using (($2+$3)/2):1:(stringcolumn(6) eq \"leader\" ? sprintf(\"t%%d\", $7) : \"\") with labels textcolor rgb \"white\" notitle",
+                               p->name);
+}
+
+static void key_entry(Plot *p, const char *colour, const char *title)
+{
+    g_string_append_printf(p->gp, ", \\\n     NaN with lines lw 8 lc rgb \"%s\" title \"%s\"", colour, title);
+}
+
+static void plot_leader_timeline(Plot *p)
+{
+    unsigned n = p->r->data->n_nodes;
+    script_head(p, "Role of each node over time (leader labels show the term)", 120 + 28 * n);
+    lanes(p, role_of, DSIM_IV_STATUS | DSIM_IV_ROLE, true);
+    key_entry(p, role_colour[DSIM_ROLE_LEADER], "leader");
+    key_entry(p, role_colour[DSIM_ROLE_CANDIDATE], "candidate");
+    key_entry(p, role_colour[DSIM_ROLE_FOLLOWER], "follower");
+    key_entry(p, role_colour[DSIM_ROLE_NONE], "no role");
+    key_entry(p, CRASHED_COLOUR, "crashed");
+    g_string_append(p->gp, "\n");
+    script_tail(p);
+}
+
+static void plot_node_status(Plot *p)
+{
+    unsigned n = p->r->data->n_nodes;
+    script_head(p, "Status of each node over time", 120 + 28 * n);
+    lanes(p, status_of, DSIM_IV_STATUS, false);
+    key_entry(p, status_colour[DSIM_NODE_UP], "up");
+    key_entry(p, status_colour[DSIM_NODE_PAUSED], "paused");
+    key_entry(p, status_colour[DSIM_NODE_CRASHED], "crashed");
+    g_string_append(p->gp, "\n");
+    script_tail(p);
+}
+
+/* Each node's value of one timeline column over time, as steps. */
+static void plot_steps(Plot *p, const char *title, const char *ylabel, unsigned mask, bool term)
+{
+    const DsimRunData *d = p->r->data;
+    script_head(p, title, 420);
+    script_time_axis(p);
+    g_string_append_printf(p->gp, "set ylabel \"%s\"\nset key outside right top\nplot ", ylabel);
+    for (uint32_t i = 0; i < d->n_nodes; i++) {
+        g_autoptr(GArray) iv = dsim_run_data_intervals(d, i, run_end(p->r), mask);
+        g_string_append_printf(p->dat, "%s# %s: time_s\t%s\n", i > 0 ? "\n\n" : "",
+                               d->node_names[i], term ? "term" : "commit_index");
+        for (unsigned k = 0; k < iv->len; k++) {
+            const DsimInterval *x = &g_array_index(iv, DsimInterval, k);
+            uint64_t v = term ? x->row->term : x->row->commit_index;
+            put_seconds(p->dat, x->start);
+            g_string_append_printf(p->dat, "\t%" PRIu64 "\n", v);
+            if (k + 1 == iv->len) {
+                put_seconds(p->dat, x->end);
+                g_string_append_printf(p->dat, "\t%" PRIu64 "\n", v);
+            }
+        }
+        /* lines drawn first are wider, so equal values still show every node */
+        double lw = 1.5 + 3.0 * (double) (d->n_nodes - 1 - i) / (double) MAX(d->n_nodes - 1, 1);
+        g_string_append_printf(p->gp, "%s\"%s.dat\" index %u using 1:2 with steps lw %.1f title ",
+                               i > 0 ? ", \\\n     " : "", p->name, i, lw);
+        put_quoted(p->gp, d->node_names[i]);
+    }
+    g_string_append(p->gp, "\n");
+    script_tail(p);
+}
+
+/* the term only changes with the role's stretch (DSIM_IV_ROLE covers both) */
+static void plot_term(Plot *p)
+{
+    plot_steps(p, "Term (ballot, epoch) of each node over time", "term", DSIM_IV_ROLE, true);
+}
+
+static void plot_commit_index(Plot *p)
+{
+    plot_steps(p, "Commit index of each node over time", "commit index", DSIM_IV_COMMIT, false);
+}
+
+/* ---- counts per time bin ----------------------------------------------------------------- */
+
+static void bin_width_text(const DsimRunData *d, GString *out)
+{
+    const DsimTrafficBin *b = &g_array_index(d->traffic, DsimTrafficBin, 0);
+    dsim_time_format_short(b->end - b->start, out);
+}
+
+static void plot_bins(Plot *p, bool ops)
+{
+    const DsimRunData *d = p->r->data;
+    g_autoptr(GString) width = g_string_new(NULL);
+    bin_width_text(d, width);
+    g_autofree char *title = ops ? g_strdup_printf("Client operations completed per second (bins of %s)", width->str)
+                                 : g_strdup_printf("Messages per second (bins of %s)", width->str);
+    script_head(p, title, 420);
+    script_time_axis(p);
+    g_string_append(p->dat, ops ? "# start_s\tend_s\tok_per_s\tfail_per_s\tinfo_per_s\n"
+                                : "# start_s\tend_s\tsent_per_s\tdelivered_per_s\tdropped_per_s\n");
+    for (unsigned i = 0; i < d->traffic->len; i++) {
+        const DsimTrafficBin *b = &g_array_index(d->traffic, DsimTrafficBin, i);
+        if (b->end <= b->start)
+            continue;
+        double s = (double) (b->end - b->start) / 1e9;
+        put_seconds(p->dat, b->start);
+        g_string_append_c(p->dat, '\t');
+        put_seconds(p->dat, b->end);
+        if (ops)
+            g_string_append_printf(p->dat, "\t%.6f\t%.6f\t%.6f\n", (double) b->ops_ok / s,
+                                   (double) b->ops_fail / s, (double) b->ops_info / s);
+        else
+            g_string_append_printf(p->dat, "\t%.6f\t%.6f\t%.6f\n", (double) b->sent / s,
+                                   (double) b->delivered / s, (double) b->dropped / s);
+    }
+    const char *t1 = ops ? "ok" : "sent", *t2 = ops ? "fail" : "delivered", *t3 = ops ? "info (unknown)" : "dropped";
+    g_string_append_printf(p->gp,
+                           "set ylabel \"per second\"\nset yrange [0:*]\nset key outside right top\n"
+                           "plot \"%s.dat\" using (($1+$2)/2):3 with histeps lw 2 lc rgb \"#1f78b4\" title \"%s\", \\\n"
+                           "     \"%s.dat\" using (($1+$2)/2):4 with histeps lw 2 lc rgb \"#33a02c\" title \"%s\", \\\n"
+                           "     \"%s.dat\" using (($1+$2)/2):5 with histeps lw 2 lc rgb \"#e31a1c\" title \"%s\"\n",
+                           p->name, t1, p->name, t2, p->name, t3);
+    script_tail(p);
+}
+
+static void plot_messages(Plot *p) { plot_bins(p, false); }
+static void plot_throughput(Plot *p) { plot_bins(p, true); }
+
+/* ---- metrics ----------------------------------------------------------------------------- */
+
+static const DsimSeries *series_of(const DsimRunResult *r, const char *plot, const char *prefix)
+{
+    const char *name = plot + strlen(prefix);
+    for (unsigned i = 0; i < r->data->series->len; i++) {
+        const DsimSeries *s = g_ptr_array_index(r->data->series, i);
+        if (strcmp(s->name, name) == 0)
+            return s;
+    }
+    g_assert_not_reached();
+}
+
+/* All samples equal: gnuplot would warn of an empty range and pick its own; give one around
+ * the value instead. */
+static void flat_range(Plot *p, const char *axis, const DsimSeries *s)
+{
+    double v = g_array_index(s->samples, DsimSample, 0).value;
+    for (unsigned i = 1; i < s->samples->len; i++) {
+        if (g_array_index(s->samples, DsimSample, i).value != v)
+            return;
+    }
+    double d = v != 0 ? fabs(v) / 2 : 1;
+    g_string_append_printf(p->gp, "set %srange [%.9g:%.9g]\n", axis, v - d, v + d);
+}
+
+static void plot_metric(Plot *p)
+{
+    const DsimSeries *s = series_of(p->r, p->name, "metric-");
+    g_autofree char *title = s->samples->len < s->count
+        ? g_strdup_printf("%s over time (%u of %" PRIu64 " samples)", s->name, s->samples->len, s->count)
+        : g_strdup_printf("%s over time (%" PRIu64 " samples)", s->name, s->count);
+    script_head(p, title, 420);
+    script_time_axis(p);
+    g_string_append(p->dat, "# time_s\tvalue\tnode\n");
+    for (unsigned i = 0; i < s->samples->len; i++) {
+        const DsimSample *x = &g_array_index(s->samples, DsimSample, i);
+        put_seconds(p->dat, x->time);
+        g_string_append_printf(p->dat, "\t%.9g\t%s\n", x->value, x->node);
+    }
+    g_string_append(p->gp, "set ylabel ");
+    put_quoted(p->gp, s->name);
+    g_string_append(p->gp, "\n");
+    flat_range(p, "y", s);
+    g_string_append_printf(p->gp, "set key off\nplot \"%s.dat\" using 1:2 with points pt 7 ps 0.5 lc rgb \"#1f78b4\" notitle\n",
+                           p->name);
+    script_tail(p);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *) a, y = *(const double *) b;
+    return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/* The empirical CDF: after sorting, the k-th smallest of n values has F = k/n. Above
+ * CDF_POINTS values, CDF_POINTS evenly spaced ranks (and the largest) are written. */
+static void plot_cdf(Plot *p)
+{
+    const DsimSeries *s = series_of(p->r, p->name, "cdf-");
+    size_t n = s->samples->len;
+    g_autofree double *v = g_new(double, n);
+    for (size_t i = 0; i < n; i++)
+        v[i] = g_array_index(s->samples, DsimSample, i).value;
+    qsort(v, n, sizeof *v, cmp_double);
+    double p50 = v[(size_t) ceil(0.5 * (double) n) - 1];
+    double p99 = v[(size_t) ceil(0.99 * (double) n) - 1];
+    g_autofree char *title = g_strdup_printf("CDF of %s (n=%zu, median %.6g, p99 %.6g, max %.6g)",
+                                             s->name, n, p50, p99, v[n - 1]);
+    script_head(p, title, 420);
+    g_string_append(p->dat, "# value\tfraction_at_or_below\n");
+    size_t step = n > CDF_POINTS ? n / CDF_POINTS : 1;
+    for (size_t k = 0; k < n; k += step)
+        g_string_append_printf(p->dat, "%.9g\t%.6f\n", v[k], (double) (k + 1) / (double) n);
+    if ((n - 1) % step != 0)
+        g_string_append_printf(p->dat, "%.9g\t%.6f\n", v[n - 1], 1.0);
+    g_string_append(p->gp, "set xlabel ");
+    put_quoted(p->gp, g_str_has_suffix(s->name, "_seconds") ? "seconds" : s->name);
+    g_string_append(p->gp, "\n");
+    flat_range(p, "x", s);
+    g_string_append_printf(p->gp, "set ylabel \"fraction of samples at or below\"\nset yrange [0:1.02]\nset key off\n"
+                                  "plot \"%s.dat\" using 1:2 with steps lw 2 lc rgb \"#1f78b4\" notitle\n",
+                           p->name);
+    script_tail(p);
+}
+
+/* ---- which plots ------------------------------------------------------------------------- */
+
+typedef struct {
+    const char *name;   /* or prefix, for metric- and cdf- */
+    const char *family;
+    void (*draw)(Plot *p);
+} PlotKind;
+
+static const PlotKind kinds[] = {
+    { "leader-timeline", "leader-timeline", plot_leader_timeline },
+    { "term", "term", plot_term },
+    { "commit-index", "commit-index", plot_commit_index },
+    { "node-status", "node-status", plot_node_status },
+    { "messages", "messages", plot_messages },
+    { "throughput", "throughput", plot_throughput },
+    { "metric-", "metrics", plot_metric },
+    { "cdf-", "latency-cdf", plot_cdf },
+    { NULL, NULL, NULL },
+};
+
+static const PlotKind *kind_of(const char *plot)
+{
+    for (const PlotKind *k = kinds; k->name != NULL; k++) {
+        if (g_str_has_suffix(k->name, "-") ? g_str_has_prefix(plot, k->name) : strcmp(plot, k->name) == 0)
+            return k;
+    }
+    return NULL;
+}
+
+bool dsim_report_plot_name_known(const char *name)
+{
+    for (const PlotKind *k = kinds; k->name != NULL; k++) {
+        if (strcmp(name, k->family) == 0)
+            return true;
+    }
+    const PlotKind *k = kind_of(name);
+    return k != NULL && strlen(name) > strlen(k->name);
+}
+
+static bool selected(const DsimRunData *d, const char *plot)
+{
+    if (d->plots == NULL)
+        return true;
+    const PlotKind *k = kind_of(plot);
+    for (unsigned i = 0; i < d->plots->len; i++) {
+        const char *want = g_ptr_array_index(d->plots, i);
+        if (strcmp(want, plot) == 0 || strcmp(want, k->family) == 0)
+            return true;
+    }
+    return false;
+}
+
+static void offer(GPtrArray *names, const DsimRunData *d, char *plot)
+{
+    if (selected(d, plot))
+        g_ptr_array_add(names, plot);
+    else
+        g_free(plot);
+}
+
+GPtrArray *dsim_report_plot_names(const DsimRunResult *r)
+{
+    const DsimRunData *d = r->data;
+    GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
+    bool roles = false, terms = false, commits = false;
+    for (unsigned i = 0; i < d->timeline->len; i++) {
+        const DsimTimelineRow *t = &g_array_index(d->timeline, DsimTimelineRow, i);
+        roles = roles || t->role != DSIM_ROLE_NONE;
+        terms = terms || t->term > 0;
+        commits = commits || t->commit_index > 0;
+    }
+    bool ops = false;
+    for (unsigned i = 0; i < d->traffic->len; i++) {
+        const DsimTrafficBin *b = &g_array_index(d->traffic, DsimTrafficBin, i);
+        ops = ops || b->ops_ok + b->ops_fail + b->ops_info > 0;
+    }
+    if (roles && d->n_nodes > 0)
+        offer(names, d, g_strdup("leader-timeline"));
+    if (terms && d->n_nodes > 0)
+        offer(names, d, g_strdup("term"));
+    if (commits && d->n_nodes > 0)
+        offer(names, d, g_strdup("commit-index"));
+    if (d->n_nodes > 0)
+        offer(names, d, g_strdup("node-status"));
+    if (d->traffic->len > 0)
+        offer(names, d, g_strdup("messages"));
+    if (ops)
+        offer(names, d, g_strdup("throughput"));
+    for (unsigned i = 0; i < d->series->len; i++) {
+        const DsimSeries *s = g_ptr_array_index(d->series, i);
+        if (s->samples->len > 0)
+            offer(names, d, g_strdup_printf("metric-%s", s->name));
+    }
+    for (unsigned i = 0; i < d->series->len; i++) {
+        const DsimSeries *s = g_ptr_array_index(d->series, i);
+        if (s->samples->len >= 2 && g_str_has_suffix(s->name, "_seconds"))
+            offer(names, d, g_strdup_printf("cdf-%s", s->name));
+    }
+    return names;
+}
+
+/* ---- rendering --------------------------------------------------------------------------- */
+
+static char *find_gnuplot(const DsimPlotOptions *opt)
+{
+    const char *prog = opt->gnuplot != NULL ? opt->gnuplot : g_getenv("DSIM_GNUPLOT");
+    if (prog == NULL || *prog == '\0')
+        prog = DSIM_GNUPLOT;
+    if (g_path_is_absolute(prog))
+        return g_file_test(prog, G_FILE_TEST_IS_EXECUTABLE) ? g_strdup(prog) : NULL;
+    return g_find_program_in_path(prog);
+}
+
+/* Runs gnuplot on every script in one process; FALSE and a note when it failed. */
+static bool run_gnuplot(const char *prog, const char *plots_dir, GPtrArray *names, const char *fmt,
+                        GString *notes)
+{
+    g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
+    g_ptr_array_add(argv, g_strdup(prog));
+    g_ptr_array_add(argv, g_strdup("-e"));
+    g_ptr_array_add(argv, g_strdup_printf("fmt='%s'", fmt));
+    for (unsigned i = 0; i < names->len; i++)
+        g_ptr_array_add(argv, g_strdup_printf("%s.gp", (char *) g_ptr_array_index(names, i)));
+    g_ptr_array_add(argv, NULL);
+    g_autofree char *err = NULL;
+    g_autoptr(GError) error = NULL;
+    gint status = 0;
+    if (!g_spawn_sync(plots_dir, (char **) argv->pdata, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL,
+                      NULL, NULL, &err, &status, &error)) {
+        g_string_append_printf(notes, "plots: cannot run %s: %s\n", prog, error->message);
+        return false;
+    }
+    if (!g_spawn_check_wait_status(status, &error)) {
+        g_strstrip(err);
+        g_string_append_printf(notes, "plots: %s failed (%s)%s%s\n", prog, error->message,
+                               *err != '\0' ? ": " : "", err);
+        return false;
+    }
+    return true;
+}
+
+gboolean dsim_report_write_plots(const DsimRunResult *r, const char *dir, const DsimPlotOptions *opt,
+                                 bool *rendered, GString *notes, GError **error)
+{
+    *rendered = false;
+    g_autofree char *plots_dir = g_build_filename(dir, "plots", NULL);
+    if (g_mkdir_with_parents(plots_dir, 0755) != 0) {
+        int e = errno;
+        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(e), "cannot create %s: %s",
+                    plots_dir, g_strerror(e));
+        return FALSE;
+    }
+    g_autoptr(GPtrArray) names = dsim_report_plot_names(r);
+    for (unsigned i = 0; i < names->len; i++) {
+        const char *name = g_ptr_array_index(names, i);
+        Plot p = { .r = r, .name = name, .dat = g_string_new(NULL), .gp = g_string_new(NULL) };
+        kind_of(name)->draw(&p);
+        g_autofree char *dat = g_strdup_printf("%s/%s.dat", plots_dir, name);
+        g_autofree char *gp = g_strdup_printf("%s/%s.gp", plots_dir, name);
+        gboolean ok = g_file_set_contents(dat, p.dat->str, (gssize) p.dat->len, error)
+                      && g_file_set_contents(gp, p.gp->str, (gssize) p.gp->len, error);
+        g_string_free(p.dat, TRUE);
+        g_string_free(p.gp, TRUE);
+        if (!ok)
+            return FALSE;
+        /* an old picture must not pass for a new one if gnuplot fails below */
+        for (unsigned k = 0; k < 2; k++) {
+            g_autofree char *old = g_strdup_printf("%s/%s.%s", plots_dir, name, k == 0 ? "svg" : "png");
+            g_remove(old);
+        }
+    }
+    if (names->len == 0)
+        return TRUE;
+    g_autofree char *prog = find_gnuplot(opt);
+    if (prog == NULL) {
+        const char *shown = opt->shown_dir != NULL ? opt->shown_dir : dir;
+        g_string_append_printf(notes, "plots: gnuplot not found (apt-get install gnuplot-nox); "
+                                      "data and scripts are in %s/plots; render them with: "
+                                      "cd %s/plots && gnuplot *.gp\n", shown, shown);
+        return TRUE;
+    }
+    *rendered = run_gnuplot(prog, plots_dir, names, "svg", notes)
+                && (!opt->png || run_gnuplot(prog, plots_dir, names, "png", notes));
+    return TRUE;
+}
