@@ -302,7 +302,7 @@ static bool write_explore(const char *tmp, const DsimScenario *sc, const char *f
 
 int dsim_cli_explore(int argc, char **argv)
 {
-    char *seeds = NULL, *nemesis = NULL, *shard = NULL, *out = NULL;
+    g_autofree char *seeds = NULL, *nemesis = NULL, *shard = NULL, *out = NULL;
     gint jobs = 0;
     gboolean force = FALSE, quiet = FALSE;
     GOptionEntry entries[] = {
@@ -393,7 +393,7 @@ int dsim_cli_explore(int argc, char **argv)
 
 int dsim_cli_shrink(int argc, char **argv)
 {
-    char *seed_text = NULL, *nemesis = NULL, *out = NULL;
+    g_autofree char *seed_text = NULL, *nemesis = NULL, *out = NULL;
     gboolean force = FALSE;
     GOptionEntry entries[] = {
         { "seed", 's', 0, G_OPTION_ARG_STRING, &seed_text, "The failing seed", "N" },
@@ -551,7 +551,7 @@ static double percentile(const double *v, unsigned n, double p)
 
 int dsim_cli_sweep(int argc, char **argv)
 {
-    char *seeds = NULL, *out = NULL;
+    g_autofree char *seeds = NULL, *out = NULL;
     gchar **vary = NULL;
     gint jobs = 0;
     gboolean force = FALSE, quiet = FALSE;
@@ -745,7 +745,7 @@ static gint cmp_run_seed(gconstpointer a, gconstpointer b)
 
 int dsim_cli_merge(int argc, char **argv)
 {
-    char *out = NULL;
+    g_autofree char *out = NULL;
     gboolean force = FALSE, quiet = FALSE;
     GOptionEntry entries[] = {
         { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, "Folder for the merged explore.json and explore.tsv", "DIR" },
