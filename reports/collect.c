@@ -62,7 +62,6 @@ struct DsimCollector {
     DsimTime            bin_width;
     uint64_t            sent, delivered, dropped; /* counted into earlier bins */
     uint64_t            now_sent, now_delivered, now_dropped; /* after the previous event */
-    uint64_t            max_id;     /* highest message id seen: a DROP above it is at send */
     const DsimCounters *k;          /* the world's */
 
     /* the space-time window */
@@ -71,6 +70,9 @@ struct DsimCollector {
     uint64_t            wspan;      /* to - from, or 0 */
     uint64_t            first_id, last_id; /* of the rows (ids grow with every send) */
     unsigned            pending;    /* rows still in flight */
+    DsimTime            win[2];     /* when the world builds message records for us (see
+                                       sync_world_window): the window, widened while rows are
+                                       in flight */
     DsimShiviz         *shiviz;
     GString            *text;
 
@@ -256,11 +258,28 @@ static inline bool in_window(const DsimCollector *c, DsimTime t)
     return (uint64_t) t - (uint64_t) c->wfrom <= c->wspan;
 }
 
+/* The world builds message-level records only while win[0] <= now <= win[1]: the window
+ * itself, and then for as long as messages drawn in it are still in flight (a paused
+ * receiver may handle one late, so "until its planned arrival" would not do). */
+static void sync_world_window(DsimCollector *c)
+{
+    if (c->pending > 0) {
+        c->win[1] = DSIM_TIME_NEVER;
+    } else if (c->wspan == 0 && c->wfrom < 0) {
+        c->win[0] = 1; /* closed: an empty interval */
+        c->win[1] = 0;
+    } else {
+        c->win[0] = c->wfrom;
+        c->win[1] = c->wfrom + (DsimTime) c->wspan;
+    }
+}
+
 static void close_window(DsimCollector *c, DsimTime t)
 {
     c->wfrom = -1;
     c->wspan = 0;
     c->d->window_closed = t;
+    sync_world_window(c);
 }
 
 static void check_caps(DsimCollector *c, DsimTime t)
@@ -296,8 +315,8 @@ static void add_row(DsimCollector *c, const DsimWorld *w, const DsimRecord *rec)
     if (slot == 0)
         c->first_id = m->id;
     c->last_id = m->id;
-    if (row.fate == DSIM_FATE_IN_FLIGHT)
-        c->pending++;
+    if (row.fate == DSIM_FATE_IN_FLIGHT && c->pending++ == 0)
+        sync_world_window(c);
     g_array_append_val(rows, row);
 
     if (dup) {
@@ -353,7 +372,8 @@ static int64_t resolve(DsimCollector *c, const DsimRecord *rec, DsimMsgFate fate
         r->fate = fate;
         r->end = rec->time;
         r->reason = fate == DSIM_FATE_DELIVERED ? DSIM_DROP_NONE : rec->drop;
-        c->pending--;
+        if (--c->pending == 0)
+            sync_world_window(c);
     }
     return i;
 }
@@ -388,8 +408,7 @@ static G_GNUC_NO_INLINE void slow_record(DsimCollector *c, const DsimWorld *w, c
         return;
     }
     case DSIM_REC_DROP:
-        if (m->id > c->max_id) { /* at send: no SEND record came for it */
-            c->max_id = m->id;
+        if (rec->at_send) {
             if (in_window(c, rec->time))
                 add_row(c, w, rec);
         } else {
@@ -441,7 +460,6 @@ static void on_record(void *self, const DsimWorld *w, const DsimRecord *rec)
     DsimCollector *c = self;
     switch (rec->kind) {
     case DSIM_REC_SEND:
-        c->max_id = rec->msg->id; /* ids grow with every send */
         if (G_LIKELY(!in_window(c, rec->time)))
             return;
         break;
@@ -536,7 +554,8 @@ DsimCollector *dsim_collector_new(DsimWorld *w, bool window_set, DsimTime from, 
     c->text = g_string_sized_new(64);
     c->tracks = g_ptr_array_new_with_free_func(track_free);
 
-    dsim_world_add_observer(w, &collector_observer, c);
+    sync_world_window(c);
+    dsim_world_add_observer_windowed(w, &collector_observer, c, c->win);
     /* start the world (every node's init; no event runs at a time before 0) and note where
      * each node starts */
     dsim_world_run_until(w, -1);
@@ -560,7 +579,9 @@ static G_GNUC_NO_INLINE void probe(DsimCollector *c, const DsimWorld *w, uint32_
 
 static G_ALWAYS_INLINE inline void after_step(DsimCollector *c, const DsimWorld *w)
 {
-    DsimNodeId h = c->handler;
+    /* the handler: from a record when one came, else from the world (outside the window the
+     * world builds no message records) */
+    DsimNodeId h = c->handler != DSIM_NOBODY ? c->handler : dsim_world_last_node(w);
     if (h < c->n && (c->watch[h] || --c->left[h] == 0))
         probe(c, w, h);
     if (G_UNLIKELY(c->n_touched > 0)) {

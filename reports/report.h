@@ -242,12 +242,14 @@ GString       *dsim_report_prometheus(const DsimRunResult *r);
  * Each plot is plots/NAME.dat and plots/NAME.gp; gnuplot turns the script into NAME.svg (and
  * NAME.png with "gnuplot -e \"fmt='png'\" NAME.gp"). The names a run offers:
  *   leader-timeline   each node's role over time (when any node ever reported a role)
+ *   term              each node's term over time (when any term was above 0)
  *   commit-index      each node's commit index over time (when any was above 0)
  *   node-status       up / crashed / paused per node over time
  *   messages          messages sent, delivered and dropped per time bin
  *   throughput        client operations completed (ok, fail, info) per time bin
  *   metric-NAME       every sample of metric NAME over time
- *   cdf-NAME          the distribution of metric NAME, for names ending in _seconds
+ *   cdf-NAME          the distribution of metric NAME, for names ending in _seconds with
+ *                     two samples or more
  * A <report plots="..."> entry selects a plot by name, or a family: "metrics" (every
  * metric-*) and "latency-cdf" (every cdf-*). */
 

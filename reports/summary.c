@@ -19,6 +19,31 @@ char *dsim_hash_hex(uint64_t hash)
     return g_strdup_printf("%016" PRIx64, hash);
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *) a, y = *(const double *) b;
+    return x < y ? -1 : x > y;
+}
+
+/* Nearest-rank percentiles of a metric's samples (all of them, up to the world's limit). */
+static void percentiles(const DsimWorld *w, DsimMetricStat *m)
+{
+    const DsimTime *times;
+    const double *values;
+    size_t n = dsim_world_metric_samples(w, m->name, &times, &values);
+    if (n == 0) {
+        m->p50 = m->p90 = m->p99 = m->last;
+        return;
+    }
+    g_autofree double *v = g_memdup2(values, n * sizeof(double));
+    qsort(v, n, sizeof(double), cmp_double);
+    size_t r50 = (size_t) ((n * 50 + 99) / 100), r90 = (size_t) ((n * 90 + 99) / 100);
+    size_t r99 = (size_t) ((n * 99 + 99) / 100);
+    m->p50 = v[r50 > 0 ? r50 - 1 : 0];
+    m->p90 = v[r90 > 0 ? r90 - 1 : 0];
+    m->p99 = v[r99 > 0 ? r99 - 1 : 0];
+}
+
 DsimRunResult *dsim_run_result_new(const DsimWorld *w)
 {
     const DsimScenario *sc = dsim_world_scenario(w);
@@ -51,6 +76,7 @@ DsimRunResult *dsim_run_result_new(const DsimWorld *w)
     r->metrics = g_array_new(FALSE, TRUE, sizeof(DsimMetricStat));
     for (unsigned i = 0; i < dsim_world_n_metrics(w); i++) {
         DsimMetricStat m = *dsim_world_metric(w, i);
+        percentiles(w, &m);
         m.name = g_strdup(m.name);
         g_array_append_val(r->metrics, m);
     }
@@ -181,6 +207,19 @@ GString *dsim_report_summary_json(const DsimRunResult *r)
     dsim_json_uint(&j, "max_pending_events", c->max_pending);
     dsim_json_end_object(&j);
 
+    /* messages per unit of work: per committed command (consensus protocols record
+     * commit_latency_seconds once per command), per chosen value (basic Paxos), per node */
+    dsim_json_begin_object(&j, "figures");
+    dsim_json_double(&j, "messages_per_node", r->n_nodes > 0 ? (double) c->sent / r->n_nodes : 0.0);
+    for (unsigned i = 0; i < r->metrics->len; i++) {
+        const DsimMetricStat *m = &g_array_index(r->metrics, DsimMetricStat, i);
+        if (strcmp(m->name, "commit_latency_seconds") == 0 && m->count > 0)
+            dsim_json_double(&j, "messages_per_command", (double) c->sent / (double) m->count);
+        if (strcmp(m->name, "chosen_latency_seconds") == 0 && m->count > 0)
+            dsim_json_double(&j, "messages_per_chosen_value", (double) c->sent / (double) m->count);
+    }
+    dsim_json_end_object(&j);
+
     if (r->has_clients) {
         dsim_json_begin_object(&j, "clients");
         dsim_json_uint(&j, "invoked", r->ops_invoked);
@@ -200,6 +239,9 @@ GString *dsim_report_summary_json(const DsimRunResult *r)
         dsim_json_double(&j, "mean", m->count > 0 ? m->sum / (double) m->count : 0.0);
         dsim_json_double(&j, "max", m->max);
         dsim_json_double(&j, "last", m->last);
+        dsim_json_double(&j, "p50", m->p50);
+        dsim_json_double(&j, "p90", m->p90);
+        dsim_json_double(&j, "p99", m->p99);
         dsim_json_end_object(&j);
     }
     dsim_json_end_object(&j);
@@ -264,9 +306,10 @@ void dsim_report_print_table(const DsimRunResult *r, FILE *out)
     for (unsigned i = 0; i < r->metrics->len; i++) {
         const DsimMetricStat *m = &g_array_index(r->metrics, DsimMetricStat, i);
         if (i == 0)
-            fprintf(out, "\n  %-24s %10s %12s %12s %12s\n", "figure", "count", "min", "mean", "max");
-        fprintf(out, "  %-24s %10" PRIu64 " %12.6g %12.6g %12.6g\n", m->name, m->count, m->min,
-                m->count > 0 ? m->sum / (double) m->count : 0.0, m->max);
+            fprintf(out, "\n  %-24s %8s %11s %11s %11s %11s %11s\n", "figure", "count", "min", "median",
+                    "mean", "p99", "max");
+        fprintf(out, "  %-24s %8" PRIu64 " %11.6g %11.6g %11.6g %11.6g %11.6g\n", m->name, m->count,
+                m->min, m->p50, m->count > 0 ? m->sum / (double) m->count : 0.0, m->p99, m->max);
     }
     fprintf(out, "\n%s  trace %s\n", r->passed ? "PASS" : "FAIL", hash);
 }

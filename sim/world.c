@@ -78,6 +78,7 @@ typedef struct {
 typedef struct {
     const DsimObserver *obs;
     void               *self;
+    const DsimTime     *window; /* [from, until] for message-level records, or NULL: always */
 } ObserverEntry;
 
 struct DsimWorld {
@@ -106,6 +107,8 @@ struct DsimWorld {
     uint64_t            next_msg_id;
     bool                started, stopped, finished;
     bool                processing; /* inside process(): records belong to event index+1 */
+    unsigned            n_unwindowed; /* observers that want every message-level record */
+    DsimNodeId          last_node;  /* the node that handled the last processed event */
     DsimCounters        counters;
     GHashTable         *metric_index; /* name -> Metric* (lookup only) */
     GPtrArray          *metrics;      /* Metric*, in first-use order */
@@ -147,15 +150,40 @@ static uint64_t absorb_bytes(uint64_t h, const uint8_t *p, size_t n)
 
 static inline bool observed(const DsimWorld *w) { return w->observers->len > 0; }
 
+static inline bool in_window(const ObserverEntry *e, DsimTime now)
+{
+    return e->window == NULL || (now >= e->window[0] && now <= e->window[1]);
+}
+
+/* Message-level records (send, deliver, drop, timer) are the bulk of all records: they are
+ * built only when some observer wants them now (an observer without a window always does). */
+static inline bool msg_observed(const DsimWorld *w)
+{
+    if (w->n_unwindowed > 0)
+        return true;
+    for (unsigned i = 0; i < w->observers->len; i++) {
+        if (in_window(&g_array_index(w->observers, ObserverEntry, i), w->now))
+            return true;
+    }
+    return false;
+}
+
+static inline bool msg_kind(DsimRecordKind k)
+{
+    return k == DSIM_REC_SEND || k == DSIM_REC_DELIVER || k == DSIM_REC_DROP || k == DSIM_REC_TIMER;
+}
+
 /* Events are numbered from 1 in the order they are processed; a record carries the number of
  * the event being processed (0 for what nodes do at start, before any event). */
 static void emit(DsimWorld *w, DsimRecord *rec)
 {
     rec->index = w->processing ? w->index + 1 : w->index;
     rec->time = w->now;
+    bool windowed = msg_kind(rec->kind);
     for (unsigned i = 0; i < w->observers->len; i++) {
         ObserverEntry *e = &g_array_index(w->observers, ObserverEntry, i);
-        e->obs->on_record(e->self, w, rec);
+        if (!windowed || in_window(e, w->now))
+            e->obs->on_record(e->self, w, rec);
     }
 }
 
@@ -277,9 +305,10 @@ static void ctx_send(DsimCtx *ctx, DsimNodeId to, uint16_t type, const void *bod
     w->counters.bytes_sent += size;
     if (fate.copies == 0) {
         w->counters.dropped[fate.drop]++;
-        if (observed(w)) {
+        if (msg_observed(w)) {
             hdr.body = body;
-            DsimRecord rec = { .kind = DSIM_REC_DROP, .node = ctx->self, .msg = &hdr, .drop = fate.drop };
+            DsimRecord rec = { .kind = DSIM_REC_DROP, .node = ctx->self, .msg = &hdr, .drop = fate.drop,
+                               .at_send = true };
             emit(w, &rec);
         }
         return;
@@ -293,7 +322,7 @@ static void ctx_send(DsimCtx *ctx, DsimNodeId to, uint16_t type, const void *bod
             memcpy(p->body, body, size);
         p->msg.body = p->body;
         schedule_delivery(w, p, fate.delay[i]);
-        if (observed(w)) {
+        if (msg_observed(w)) {
             DsimRecord rec = { .kind = DSIM_REC_SEND, .node = ctx->self, .msg = &p->msg,
                                .time_arrive = w->now + fate.delay[i] };
             emit(w, &rec);
@@ -465,6 +494,7 @@ DsimWorld *dsim_world_new(const DsimScenario *sc, uint64_t seed, const DsimWorld
     w->metric_index = g_hash_table_new(g_str_hash, g_str_equal);
     w->metrics = g_ptr_array_new();
     w->current = DSIM_NOBODY;
+    w->last_node = DSIM_NOBODY;
     w->hash = absorb(0x6473696d2d747261ULL /* "dsim-tra" */, seed);
 
     w->n_groups = sc->groups->len;
@@ -577,9 +607,19 @@ void dsim_world_free(DsimWorld *w)
 
 void dsim_world_add_observer(DsimWorld *w, const DsimObserver *obs, void *self)
 {
-    ObserverEntry e = { obs, self };
+    ObserverEntry e = { obs, self, NULL };
+    g_array_append_val(w->observers, e);
+    w->n_unwindowed++;
+}
+
+void dsim_world_add_observer_windowed(DsimWorld *w, const DsimObserver *obs, void *self,
+                                      const DsimTime *window)
+{
+    ObserverEntry e = { obs, self, window };
     g_array_append_val(w->observers, e);
 }
+
+DsimNodeId dsim_world_last_node(const DsimWorld *w) { return w->last_node; }
 
 /* ---- the loop ----------------------------------------------------------- */
 
@@ -640,7 +680,7 @@ static DsimNodeId process(DsimWorld *w, DsimEvent *ev, bool *live)
         if (drop != DSIM_DROP_NONE) {
             w->counters.dropped[drop]++;
             w->hash = absorb(w->hash, drop);
-            if (observed(w)) {
+            if (msg_observed(w)) {
                 DsimRecord rec = { .kind = DSIM_REC_DROP, .node = to, .msg = &p->msg, .drop = drop };
                 emit(w, &rec);
             }
@@ -649,7 +689,7 @@ static DsimNodeId process(DsimWorld *w, DsimEvent *ev, bool *live)
         }
         w->hash = absorb_bytes(w->hash, p->body, p->msg.size);
         w->counters.delivered++;
-        if (observed(w)) {
+        if (msg_observed(w)) {
             DsimRecord rec = { .kind = DSIM_REC_DELIVER, .node = to, .msg = &p->msg };
             emit(w, &rec);
         }
@@ -678,7 +718,7 @@ static DsimNodeId process(DsimWorld *w, DsimEvent *ev, bool *live)
         w->counters.timers_fired++;
         w->hash = absorb(absorb(absorb(w->hash, (uint64_t) ev->time), ((uint64_t) DSIM_EV_TIMER << 48) | id),
                          absorb(ev->u16, ev->u64));
-        if (observed(w)) {
+        if (msg_observed(w)) {
             DsimRecord rec = { .kind = DSIM_REC_TIMER, .node = id, .timer_kind = ev->u16,
                                .timer_arg = ev->u64 };
             emit(w, &rec);
@@ -730,6 +770,7 @@ bool dsim_world_step(DsimWorld *w)
     w->processing = true;
     DsimNodeId node = process(w, &ev, &live);
     w->processing = false;
+    w->last_node = node;
     if (live) {
         w->index++;
         w->counters.events = w->index;

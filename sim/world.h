@@ -36,6 +36,7 @@ typedef struct {
     const DsimMsg  *msg;         /* DELIVER, SEND, DROP */
     DsimTime        time_arrive; /* SEND */
     DsimDropReason  drop;        /* DROP */
+    bool            at_send;     /* DROP: dropped as it was sent (loss, cut link), not on arrival */
     unsigned        timer_kind;  /* TIMER */
     uint64_t        timer_arg;   /* TIMER */
     DsimNodeStatus  status;      /* STATUS: the new status */
@@ -64,6 +65,14 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(DsimWorld, dsim_world_free)
 
 /* Observers are called in the order added; @obs and @self are borrowed. */
 void       dsim_world_add_observer(DsimWorld *w, const DsimObserver *obs, void *self);
+/* The same, but the observer gets message-level records (send, deliver, drop, timer) only
+ * while window[0] <= now <= window[1]: the world does not even build them otherwise, which
+ * is what keeps a report collector cheap on long runs. @window is read at every event, so
+ * the observer may move it (e.g. extend it while messages it drew are in flight). */
+void       dsim_world_add_observer_windowed(DsimWorld *w, const DsimObserver *obs, void *self,
+                                            const DsimTime *window);
+/* The node that handled the last processed event (DSIM_NOBODY for faults, checks...). */
+DsimNodeId dsim_world_last_node(const DsimWorld *w);
 
 /* Processes one event. Returns false when the run is over (queue empty, the scenario's end
  * reached, or max_events hit). */
@@ -116,6 +125,7 @@ typedef struct {
     const char *name;
     uint64_t    count;
     double      sum, min, max, last;
+    double      p50, p90, p99; /* filled by the run result (reports/summary.c) from the samples */
 } DsimMetricStat;
 /* Number of distinct metric names, and the i-th in name order. */
 unsigned              dsim_world_n_metrics(const DsimWorld *w);

@@ -253,8 +253,8 @@ static void start_ballot(PaxosBasicNode *x, DsimCtx *ctx, const PaxosBasicConfig
     memset(x->promised_by + (instance - 1) * x->words, 0, x->words * sizeof(uint64_t));
     dsim_metric(ctx, "ballots_tried", p->tries);
     if (dsim_logging(ctx))
-        dsim_log(ctx, "instance %" PRIu64 ": prepare ballot %" PRIu32 ".%" PRIu32 " (try %" PRIu32 ")",
-                 instance, paxos_ballot_round(p->ballot), x->self, p->tries);
+        dsim_log(ctx, "instance %" PRIu64 ": prepare ballot %" PRIu32 ".%" PRIu32
+                 " (try %" PRIu32 ")", instance, paxos_ballot_round(p->ballot), x->self, p->tries);
 
     PaxosPrepare m = { .ballot = p->ballot, .instance = instance };
     send_to_acceptors(x, ctx, PAXOS_MSG_PREPARE, &m, sizeof m);

@@ -130,7 +130,8 @@ static DsimNodeId leader_hint(const MultiPaxosNode *x, const DsimCtx *ctx)
 {
     if (x->role == MULTI_LEADER)
         return dsim_self(ctx);
-    if (x->role == MULTI_CANDIDATE || x->leader_ballot == PAXOS_BALLOT_NONE || paxos_ballot_member(x->leader_ballot) == x->self)
+    if (x->role == MULTI_CANDIDATE || x->leader_ballot == PAXOS_BALLOT_NONE
+        || paxos_ballot_member(x->leader_ballot) == x->self)
         return DSIM_NOBODY;
     return member_id(ctx, x->leader_ballot);
 }
@@ -558,7 +559,8 @@ static void on_prepare(MultiPaxosNode *x, DsimCtx *ctx, const MultiPaxosConfig *
     for (uint64_t s = MAX(m->from_slot, 1); s <= x->log->len; s++) {
         const MultiSlot *e = slot_at(x, s);
         if (e->ballot != PAXOS_BALLOT_NONE)
-            p->entries[k++] = (MultiPromiseEntry) { .slot = s, .ballot = e->ballot, .value = e->value };
+            p->entries[k++] = (MultiPromiseEntry) { .slot = s, .ballot = e->ballot,
+                                                    .value = e->value };
     }
     dsim_send(ctx, msg->from, MULTI_MSG_PROMISE, p, size);
     reset_election_timer(x, ctx, cfg);
@@ -775,7 +777,8 @@ static void paxos_multi_on_recover(void *state, DsimCtx *ctx)
     }
     advance_commit(x, ctx);
     if (dsim_logging(ctx))
-        dsim_log(ctx, "recovered %" PRIu64 " slots, %" PRIu64 " chosen and applied", len, x->commit);
+        dsim_log(ctx, "recovered %" PRIu64 " slots, %" PRIu64 " chosen and applied", len,
+                 x->commit);
     reset_election_timer(x, ctx, dsim_config(ctx));
 }
 
@@ -1200,7 +1203,8 @@ static bool check_state_machine_safety(const DsimGroupView *g, GString *why)
             if (g_array_index(h->hash, uint64_t, s - 1) == hash)
                 continue;
             const MultiValue *v = &g_array_index(h->value, MultiValue, s - 1);
-            g_string_printf(why, "slot %" PRIu64 ": %s applied a command other than ", s, g->name[m]);
+            g_string_printf(why, "slot %" PRIu64 ": %s applied a command other than ", s,
+                            g->name[m]);
             kv_command_format(v->cmd, v->len, why);
             g_string_append_printf(why, ", which %s applied there",
                                    g->name[g_array_index(h->first, unsigned, s - 1)]);

@@ -341,7 +341,8 @@ static void test_without_backoff_a_superseded_proposer_retries_at_once(void)
     CU_ASSERT_EQUAL_FATAL(harness_n_sent(h), 4);
     CU_ASSERT_EQUAL(((const PaxosPromise *) sent_body(h, 0, PAXOS_MSG_PROMISE))->ballot, B(1, 2));
     for (unsigned i = 1; i < 4; i++)
-        CU_ASSERT_EQUAL(((const PaxosPrepare *) sent_body(h, i, PAXOS_MSG_PREPARE))->ballot, B(2, 1));
+        CU_ASSERT_EQUAL(((const PaxosPrepare *) sent_body(h, i, PAXOS_MSG_PREPARE))->ballot,
+                        B(2, 1));
 }
 
 static void test_a_phase_without_a_majority_times_out(void)
@@ -451,10 +452,12 @@ static void test_one_ballot_is_learned_after_exactly_four_message_delays(void)
     dsim_world_run_until(w, DSIM_MS(40));
     CU_ASSERT_EQUAL(learned_count(w, 5), 5);
     for (DsimNodeId i = 0; i < 5; i++)
-        CU_ASSERT_EQUAL(((const PaxosBasicNode *) dsim_world_node_state(w, i))->learned_value[0], 101);
+        CU_ASSERT_EQUAL(((const PaxosBasicNode *) dsim_world_node_state(w, i))->learned_value[0],
+                        101);
     dsim_world_run(w, NULL, NULL);
     CU_ASSERT_TRUE(dsim_world_passed(w));
-    CU_ASSERT_EQUAL(dsim_world_counters(w)->sent, 40); /* 5 prepares, 5 promises, 5 accepts, 25 accepteds */
+    /* 5 prepares, 5 promises, 5 accepts, 25 accepteds */
+    CU_ASSERT_EQUAL(dsim_world_counters(w)->sent, 40);
 }
 
 static uint64_t ballots_tried(const DsimWorld *w)
@@ -549,22 +552,30 @@ static bool invariant_passes(const char *file, const char *bug, uint64_t seed,
  * seed in twenty of dueling-proposers.xml. The same seeds pass with bug=none. */
 static void test_forget_promise_is_caught_by_promise_monotonic(void)
 {
-    CU_ASSERT_FALSE(invariant_passes("acceptor-crash.xml", "forget-promise", 1, "promise-monotonic"));
-    CU_ASSERT_TRUE(invariant_passes("acceptor-crash.xml", "none", 1, "promise-monotonic"));
+    CU_ASSERT_FALSE(invariant_passes("acceptor-crash.xml", "forget-promise", 1,
+                                     "promise-monotonic"));
+    CU_ASSERT_TRUE(invariant_passes("acceptor-crash.xml", "none", 1,
+                                    "promise-monotonic"));
 }
 
 static void test_ignore_promised_values_is_caught_by_agreement(void)
 {
-    CU_ASSERT_FALSE(invariant_passes("majority-partition.xml", "ignore-promised-values", 1, "agreement"));
-    CU_ASSERT_TRUE(invariant_passes("majority-partition.xml", "none", 1, "agreement"));
-    CU_ASSERT_FALSE(invariant_passes("dueling-proposers.xml", "ignore-promised-values", 124, "agreement"));
-    CU_ASSERT_TRUE(invariant_passes("dueling-proposers.xml", "none", 124, "agreement"));
+    CU_ASSERT_FALSE(invariant_passes("majority-partition.xml", "ignore-promised-values", 1,
+                                     "agreement"));
+    CU_ASSERT_TRUE(invariant_passes("majority-partition.xml", "none", 1,
+                                    "agreement"));
+    CU_ASSERT_FALSE(invariant_passes("dueling-proposers.xml", "ignore-promised-values", 124,
+                                     "agreement"));
+    CU_ASSERT_TRUE(invariant_passes("dueling-proposers.xml", "none", 124,
+                                    "agreement"));
 }
 
 static void test_accept_lower_ballot_is_caught_by_agreement(void)
 {
-    CU_ASSERT_FALSE(invariant_passes("dueling-proposers.xml", "accept-lower-ballot", 48, "agreement"));
-    CU_ASSERT_TRUE(invariant_passes("dueling-proposers.xml", "none", 48, "agreement"));
+    CU_ASSERT_FALSE(invariant_passes("dueling-proposers.xml", "accept-lower-ballot", 48,
+                                     "agreement"));
+    CU_ASSERT_TRUE(invariant_passes("dueling-proposers.xml", "none", 48,
+                                    "agreement"));
 }
 
 /* A member list that does not parse cannot be refused by the loader (it is a string); the
@@ -573,7 +584,9 @@ static void test_a_bad_member_list_fails_every_invariant(void)
 {
     g_autoptr(DsimScenario) sc = load(
         "<scenario name='t' duration='1s'>"
-        "  <group id='p' protocol='basic-paxos' count='3'><param name='acceptors'>1,4</param></group>"
+        "  <group id='p' protocol='basic-paxos' count='3'>"
+        "    <param name='acceptors'>1,4</param>"
+        "  </group>"
         "</scenario>");
     g_autoptr(DsimWorld) w = dsim_world_new(sc, 1, NULL);
     dsim_world_run(w, NULL, NULL);
