@@ -79,7 +79,7 @@ case "$mode" in
     echo "quickstart: built ./dsim (build/dsim)"
     ;;
   demo)
-    demo=scenarios/broadcast/partition-heal.xml
+    demo=scenarios/raft/leader-crash.xml
     echo "quickstart: ./dsim run $demo --force"
     status=0
     ./dsim run "$demo" --force || status=$?

@@ -70,9 +70,10 @@ static void usage(FILE *out)
                  "A deterministic discrete-event simulator for distributed algorithms.\n\n"
                  "Commands:\n");
     for (const Command *c = commands; c->name != NULL; c++)
-        fprintf(out, "  %-9s %-12s %s\n", c->name, c->args, c->summary);
+        fprintf(out, "  %-14s %-15s %s\n", c->name, c->args, c->summary);
     fprintf(out, "\nRun 'dsim help COMMAND' for a command's options. 'dsim --version' prints the version.\n"
-                 "Exit status: 0 all checks passed, 1 a check failed, 2 bad input or usage.\n");
+                 "Exit status: 0 all checks passed, 1 a check failed, 2 bad input or usage\n"
+                 "(check-history: 3 when its time limit stopped the search).\n");
 }
 
 /* ---- run ------------------------------------------------------------------ */
@@ -611,11 +612,18 @@ static int cmd_help(int argc, char **argv)
     }
     for (const Command *c = commands; c->name != NULL; c++) {
         if (strcmp(argv[1], c->name) == 0) {
-            printf("Usage: dsim %s %s\n  %s\n", c->name, c->args, c->summary);
-            if (strcmp(c->name, "validate") == 0)
-                printf("\nOptions:\n  -q, --quiet   Print only errors\n\n"
-                       "Each bad file gets one line FILE:LINE: message on stderr; exit status 2 if any is bad.\n");
-            return EXIT_PASS;
+            if (c->main == cmd_help) {
+                printf("Usage: dsim help [COMMAND]\n  %s\n", c->summary);
+                return EXIT_PASS;
+            }
+            /* every other command's own GOptionContext prints its options for --help
+             * (and exits 0 there) */
+            printf("dsim %s: %s\n\n", c->name, c->summary);
+            fflush(stdout);
+            g_autofree char *prg = g_strdup_printf("dsim %s", c->name);
+            g_set_prgname(prg);
+            char *args[] = { (char *) c->name, (char *) "--help", NULL };
+            return c->main(2, args);
         }
     }
     fprintf(stderr, "dsim help: no command named '%s'\n", argv[1]);

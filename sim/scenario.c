@@ -1177,6 +1177,12 @@ static gboolean parse_workload_fields(Loader *ld, xmlNode *node, DsimWorkloadSpe
     g_autofree char *why = NULL;
     if (!parse_mix(mix != NULL ? mix : DEFAULT_MIX, w->mix, &why))
         return fail_at(ld, node, "mix", mix, DSIM_SCENARIO_ERROR_BAD_VALUE, error, "%s", why);
+    /* a register is read, written and compared-and-set; appending makes it a string */
+    for (unsigned i = 0; strcmp(w->type, "register") == 0 && i < w->mix->len; i++) {
+        if (strcmp(g_array_index(w->mix, DsimMixItem, i).op, "append") == 0)
+            return fail_at(ld, node, "mix", mix, DSIM_SCENARIO_ERROR_BAD_VALUE, error,
+                           "a register workload has no append (use get, put and cas, or type=\"kv\")");
+    }
 
     if (!get_instant_attr(ld, node, "start", OPTIONAL, &w->start, error)
         || !get_instant_attr(ld, node, "stop", OPTIONAL, &w->stop, error))
