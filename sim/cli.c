@@ -86,6 +86,7 @@ static gboolean opt_force = FALSE;
 static gboolean opt_log = FALSE;
 static gint64  opt_max_events = 0;
 static char   *opt_nemesis = NULL;
+static gchar **opt_params = NULL;
 static gboolean replay_mode = FALSE;
 static gboolean opt_png = FALSE;
 static char   *opt_spacetime = NULL;
@@ -99,6 +100,7 @@ static GOptionEntry run_entries[] = {
     { "force", 'f', 0, G_OPTION_ARG_NONE, &opt_force, "Replace the report folder if it exists", NULL },
     { "max-events", 0, 0, G_OPTION_ARG_INT64, &opt_max_events, "Stop after N events", "N" },
     { "nemesis", 'n', 0, G_OPTION_ARG_STRING, &opt_nemesis, "Add the random fault schedule explore --nemesis gives this seed", "KIND,..." },
+    { "param", 'p', 0, G_OPTION_ARG_STRING_ARRAY, &opt_params, "Set a protocol parameter (repeatable), as explore --param does", "GROUP.PARAM=VALUE" },
     { "png", 0, 0, G_OPTION_ARG_NONE, &opt_png, "Also render the plots as PNG", NULL },
     { "spacetime", 0, 0, G_OPTION_ARG_STRING, &opt_spacetime, "The space-time diagram's window (default: the scenario's <report spacetime>, else the first 2s)", "FROM..TO" },
     G_OPTION_ENTRY_NULL,
@@ -218,6 +220,10 @@ static int cmd_run(int argc, char **argv)
     g_autoptr(DsimScenario) sc = dsim_scenario_load_file(argv[1], &error);
     if (sc == NULL) {
         fprintf(stderr, "%s\n", error->message);
+        return EXIT_BAD_INPUT;
+    }
+    if (!dsim_cli_apply_params(sc, opt_params, &error)) {
+        fprintf(stderr, "dsim %s: %s\n", cmd, error->message);
         return EXIT_BAD_INPUT;
     }
     if (opt_seed_text == NULL)

@@ -44,6 +44,34 @@ bool dsim_cli_parse_seeds(const char *text, uint64_t *lo, uint64_t *hi)
     return true;
 }
 
+/* Applies "GROUP.PARAM=VALUE" settings (--param) to a loaded scenario. */
+gboolean dsim_cli_apply_params(DsimScenario *sc, gchar **params, GError **error)
+{
+    for (unsigned i = 0; params != NULL && params[i] != NULL; i++) {
+        const char *spec = params[i];
+        const char *eq = strchr(spec, '=');
+        const char *dot = strchr(spec, '.');
+        if (eq == NULL || dot == NULL || dot > eq) {
+            g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                        "--param %s: write GROUP.PARAM=VALUE", spec);
+            return FALSE;
+        }
+        g_autofree char *gid = g_strndup(spec, (gsize) (dot - spec));
+        g_autofree char *name = g_strndup(dot + 1, (gsize) (eq - dot - 1));
+        int gi = dsim_scenario_group_index(sc, gid);
+        if (gi < 0) {
+            g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--param %s: no group %s", spec, gid);
+            return FALSE;
+        }
+        g_autoptr(GError) e = NULL;
+        if (!dsim_scenario_set_param(sc, (unsigned) gi, name, eq + 1, &e)) {
+            g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--param %s: %s", spec, e->message);
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
 /* "crash-restart,random-halves" -> a NULL-terminated vector, checked. */
 gchar **dsim_cli_parse_nemesis(const char *text, GError **error)
 {
@@ -305,8 +333,10 @@ int dsim_cli_explore(int argc, char **argv)
     g_autofree char *seeds = NULL, *nemesis = NULL, *shard = NULL, *out = NULL;
     gint jobs = 0;
     gboolean force = FALSE, quiet = FALSE;
+    g_auto(GStrv) params = NULL;
     GOptionEntry entries[] = {
         { "seeds", 0, 0, G_OPTION_ARG_STRING, &seeds, "Seeds to run, e.g. 1..10000 (default 1..100)", "A..B" },
+        { "param", 'p', 0, G_OPTION_ARG_STRING_ARRAY, &params, "Set a protocol parameter for every run (repeatable)", "GROUP.PARAM=VALUE" },
         { "jobs", 'j', 0, G_OPTION_ARG_INT, &jobs, "Worker threads (default: the number of cores)", "N" },
         { "nemesis", 'n', 0, G_OPTION_ARG_STRING, &nemesis, "Add a random fault schedule of these kinds to every run", "KIND,..." },
         { "shard", 0, 0, G_OPTION_ARG_STRING, &shard, "Run only every N-th seed, starting with the I-th (1-based)", "I/N" },
@@ -351,6 +381,10 @@ int dsim_cli_explore(int argc, char **argv)
     g_autoptr(DsimScenario) sc = dsim_scenario_load_file(argv[1], &error);
     if (sc == NULL) {
         fprintf(stderr, "%s\n", error->message);
+        return EXIT_BAD_INPUT;
+    }
+    if (!dsim_cli_apply_params(sc, params, &error)) {
+        fprintf(stderr, "dsim explore: %s\n", error->message);
         return EXIT_BAD_INPUT;
     }
     g_autofree char *shard_text = shard != NULL ? g_strdup_printf("-shard-%u-of-%u", shard_i + 1, shard_n) : g_strdup("");
