@@ -6,6 +6,7 @@
 
 #include "algorithms/broadcast/broadcast.h"
 #include "algorithms/gossip/gossip.h"
+#include "algorithms/gossip/swim.h"
 #include "algorithms/paxos/basic.h"
 #include "algorithms/paxos/multi.h"
 #include "algorithms/pingpong/pingpong.h"
@@ -15,6 +16,7 @@ const DsimProtocol *const dsim_protocols[] = {
     &pingpong_protocol,
     &broadcast_protocol,
     &gossip_protocol,
+    &swim_protocol,
     &paxos_basic_protocol,
     &paxos_multi_protocol,
     &raft_protocol,

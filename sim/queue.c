@@ -189,10 +189,18 @@ static bool advance(DsimQueue *q)
         Vec *b = &q->ring[q->cur & (RING - 1)];
         if (b->n == 0)
             continue;
-        /* swap the bucket in as the active window (keeping both allocations) */
+        /* swap the bucket in as the active window; the spent window's buffer goes back to
+         * the ring only when tiny: a ring of 4096 windows each keeping the largest buffer it
+         * ever had would hold several periods' bursts at once, so memory follows the events
+         * pending now instead */
         Vec spent = q->active;
         q->active = *b;
         spent.n = 0;
+        if (spent.cap > 64) {
+            g_free(spent.v);
+            spent.v = NULL;
+            spent.cap = 0;
+        }
         *b = spent;
         q->head = 0;
         q->in_ring -= q->active.n;

@@ -564,8 +564,9 @@ static void sample_predictions(DsimCtx *ctx, const GossipConfig *cfg)
     if (cfg->stop == GOSSIP_STOP_NEVER) {
         if (cfg->rounds == GOSSIP_ROUNDS_SYNC) {
             dsim_metric(ctx, "predicted_rounds", gossip_theory_rounds(cfg->mode, n, k));
-            dsim_metric(ctx, "predicted_rounds_meanfield",
-                        gossip_theory_recurrence_rounds(cfg->mode, n, k));
+            if (cfg->mode == GOSSIP_MODE_PUSH) /* for pull and push-pull it is the same */
+                dsim_metric(ctx, "predicted_rounds_meanfield",
+                            gossip_theory_recurrence_rounds(cfg->mode, n, k));
         } else if (cfg->mode == GOSSIP_MODE_PUSH) {
             dsim_metric(ctx, "predicted_rounds", gossip_theory_async_push_rounds(n, k));
         }

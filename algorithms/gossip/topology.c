@@ -140,9 +140,9 @@ static bool walk_edges(Parser *ps, void (*edge)(unsigned a, unsigned b, void *da
         if (!ps->ok || *ps->p != ':')
             return false;
         ps->p++;
-        for (;;) {
+        for (bool after_comma = false;; after_comma = true) {
             skip_space(ps);
-            if (*ps->p == ';' || *ps->p == '\0')
+            if (!after_comma && (*ps->p == ';' || *ps->p == '\0'))
                 break; /* "a:" alone: a member with no listed neighbours */
             unsigned b = parse_member(ps);
             if (!ps->ok || a == b)

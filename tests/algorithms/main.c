@@ -7,6 +7,8 @@ int main(int argc, char **argv)
     CU_SuiteInfo suites[] = {
         { .pName = "pingpong", .pTests = pingpong_tests },
         { .pName = "broadcast", .pTests = broadcast_tests },
+        { .pName = "gossip", .pTests = gossip_tests },
+        { .pName = "swim", .pTests = swim_tests },
         { .pName = "world", .pTests = world_tests },
         { .pName = "faults", .pTests = faults_tests },
         { .pName = "clients", .pTests = clients_tests },
