@@ -951,11 +951,23 @@ static gboolean check_name_clashes(Loader *ld, GError **error)
 
 static void name_nodes(DsimScenario *sc)
 {
-    sc->node_names = g_new0(char *, (gsize) sc->n_nodes + 1);
+    /* one block for all names, NUL-separated: no per-name allocation */
+    gsize size = 0;
     for (unsigned i = 0; i < sc->groups->len; i++) {
         const DsimGroupSpec *g = &g_array_index(sc->groups, DsimGroupSpec, i);
-        for (unsigned k = 0; k < g->count; k++)
-            sc->node_names[g->first + k] = g_strdup_printf("%s%u", g->id, k + 1);
+        size += (gsize) g->count * (strlen(g->id) + 11); /* id, up to 10 digits, NUL */
+    }
+    sc->node_name_block = g_malloc(size > 0 ? size : 1);
+    sc->node_names = g_new0(char *, (gsize) sc->n_nodes + 1);
+    char *p = sc->node_name_block;
+    for (unsigned i = 0; i < sc->groups->len; i++) {
+        const DsimGroupSpec *g = &g_array_index(sc->groups, DsimGroupSpec, i);
+        size_t idlen = strlen(g->id);
+        for (unsigned k = 0; k < g->count; k++) {
+            sc->node_names[g->first + k] = p;
+            memcpy(p, g->id, idlen);
+            p += idlen + (size_t) g_snprintf(p + idlen, 11, "%u", k + 1) + 1;
+        }
     }
 }
 
@@ -2460,9 +2472,12 @@ void dsim_scenario_free(DsimScenario *sc)
         g_array_unref(sc->groups);
     }
     if (sc->node_names != NULL) {
-        for (unsigned i = 0; i < sc->n_nodes; i++)
-            g_free(sc->node_names[i]);
+        if (sc->node_name_block == NULL) {
+            for (unsigned i = 0; i < sc->n_nodes; i++)
+                g_free(sc->node_names[i]);
+        }
         g_free(sc->node_names);
+        g_free(sc->node_name_block);
     }
 
     if (sc->workloads != NULL) {

@@ -218,6 +218,8 @@ typedef struct {
     GArray        *groups;      /* DsimGroupSpec */
     unsigned       n_nodes;
     char         **node_names;  /* n_nodes entries, "r1".. */
+    char          *node_name_block; /* when set, every node_names[i] points into this one
+                                       block (a million names cost 16 MB, not 40) */
     GArray        *workloads;   /* DsimWorkloadSpec */
     GArray        *faults;      /* DsimFaultSpec, file order (stable-sorted by time at build) */
     bool           has_checks;  /* false: every invariant of every protocol runs */
