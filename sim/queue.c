@@ -21,7 +21,6 @@
  */
 #include "sim/queue.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 #define RING 4096u /* windows in the ring: 4096 x 1.05 ms covers about 4.3 s ahead */
@@ -155,13 +154,51 @@ uint64_t dsim_queue_push(DsimQueue *q, DsimEvent *ev)
     return ev->seq;
 }
 
-static int cmp_event(const void *a, const void *b)
+/* Sorting a window. Events reach a window's array in increasing seq: the ones moved in
+ * from the far heap first (pushed while the window was beyond the ring), then the ones
+ * pushed once it was inside. So a *stable* sort by time alone gives (time, seq) order, and
+ * all times of a window share their bits above DSIM_QUEUE_WINDOW_BITS: a least-significant-
+ * digit radix sort on the low bits, two passes of counting sort, does it in linear time.
+ * Small windows use insertion sort. */
+#define RADIX_BITS ((DSIM_QUEUE_WINDOW_BITS + 1) / 2)
+
+static void insertion_sort(DsimEvent *v, size_t n)
 {
-    const DsimEvent *x = a, *y = b;
-    if (x->time != y->time)
-        return x->time < y->time ? -1 : 1;
-    return x->seq < y->seq ? -1 : x->seq > y->seq;
+    for (size_t i = 1; i < n; i++) {
+        DsimEvent x = v[i];
+        size_t j = i;
+        while (j > 0 && v[j - 1].time > x.time) {
+            v[j] = v[j - 1];
+            j--;
+        }
+        v[j] = x;
+    }
 }
+
+static void radix_pass(const DsimEvent *src, DsimEvent *dst, size_t n, unsigned shift)
+{
+    enum { BUCKETS = 1u << RADIX_BITS };
+    size_t count[BUCKETS + 1] = { 0 };
+    for (size_t i = 0; i < n; i++)
+        count[((uint64_t) src[i].time >> shift & (BUCKETS - 1)) + 1]++;
+    for (unsigned b = 0; b < BUCKETS; b++)
+        count[b + 1] += count[b];
+    for (size_t i = 0; i < n; i++)
+        dst[count[(uint64_t) src[i].time >> shift & (BUCKETS - 1)]++] = src[i];
+}
+
+static void sort_window(DsimEvent *v, size_t n)
+{
+    if (n < 64) {
+        insertion_sort(v, n);
+        return;
+    }
+    DsimEvent *tmp = g_new(DsimEvent, n);
+    radix_pass(v, tmp, n, 0);
+    radix_pass(tmp, v, n, RADIX_BITS);
+    g_free(tmp);
+}
+G_STATIC_ASSERT(2 * RADIX_BITS >= DSIM_QUEUE_WINDOW_BITS);
 
 /* Makes the next non-empty window active. Returns false when nothing is pending. */
 static bool advance(DsimQueue *q)
@@ -208,7 +245,7 @@ static bool advance(DsimQueue *q)
         for (size_t i = 1; i < q->active.n && sorted; i++)
             sorted = event_before(&q->active.v[i - 1], &q->active.v[i]);
         if (!sorted)
-            qsort(q->active.v, q->active.n, sizeof(DsimEvent), cmp_event);
+            sort_window(q->active.v, q->active.n);
         return true;
     }
 }
