@@ -429,8 +429,10 @@ int dsim_cli_shrink(int argc, char **argv)
 {
     g_autofree char *seed_text = NULL, *nemesis = NULL, *out = NULL;
     gboolean force = FALSE;
+    g_auto(GStrv) params = NULL;
     GOptionEntry entries[] = {
         { "seed", 's', 0, G_OPTION_ARG_STRING, &seed_text, "The failing seed", "N" },
+        { "param", 'p', 0, G_OPTION_ARG_STRING_ARRAY, &params, "A protocol parameter the failing run had (repeatable); written into the reproducer", "GROUP.PARAM=VALUE" },
         { "nemesis", 'n', 0, G_OPTION_ARG_STRING, &nemesis, "The random fault kinds the failing run had (as given to explore)", "KIND,..." },
         { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, "Write the reproducer here (default out/SCENARIO/seed-N-repro.xml)", "FILE" },
         { "force", 'f', 0, G_OPTION_ARG_NONE, &force, "Replace the reproducer if it exists", NULL },
@@ -459,6 +461,10 @@ int dsim_cli_shrink(int argc, char **argv)
         fprintf(stderr, "%s\n", error->message);
         return EXIT_BAD_INPUT;
     }
+    if (!dsim_cli_apply_params(sc, params, &error)) {
+        fprintf(stderr, "dsim shrink: %s\n", error->message);
+        return EXIT_BAD_INPUT;
+    }
     g_autofree char *dst = out != NULL ? g_strdup(out)
                                        : g_strdup_printf("out/%s/seed-%" PRIu64 "-repro.xml", sc->name, seed);
     if (g_file_test(dst, G_FILE_TEST_EXISTS) && !force) {
@@ -473,7 +479,8 @@ int dsim_cli_shrink(int argc, char **argv)
     }
     g_autofree char *parent = g_path_get_dirname(dst);
     g_mkdir_with_parents(parent, 0755);
-    if (!dsim_explore_write_reproducer(sc, argv[1], dst, seed, plan, res.keep, res.duration_after, &error)) {
+    if (!dsim_explore_write_reproducer(sc, argv[1], dst, seed, plan, res.keep, res.duration_after, params,
+                                       &error)) {
         fprintf(stderr, "dsim shrink: %s\n", error->message);
         dsim_shrink_result_clear(&res);
         return EXIT_BAD_INPUT;

@@ -629,9 +629,44 @@ static xmlNode *child_element(xmlNode *parent, const char *name)
     return NULL;
 }
 
+static void set_group_param(xmlNode *root, const char *spec)
+{
+    const char *eq = strchr(spec, '=');
+    const char *dot = strchr(spec, '.');
+    if (eq == NULL || dot == NULL || dot > eq)
+        return; /* checked by the caller when it applied them */
+    g_autofree char *gid = g_strndup(spec, (gsize) (dot - spec));
+    g_autofree char *name = g_strndup(dot + 1, (gsize) (eq - dot - 1));
+    for (xmlNode *g = root->children; g != NULL; g = g->next) {
+        if (g->type != XML_ELEMENT_NODE || strcmp((const char *) g->name, "group") != 0)
+            continue;
+        xmlChar *id = xmlGetProp(g, BAD_CAST "id");
+        bool match = id != NULL && strcmp((const char *) id, gid) == 0;
+        xmlFree(id);
+        if (!match)
+            continue;
+        for (xmlNode *p = g->children; p != NULL; p = p->next) {
+            if (p->type != XML_ELEMENT_NODE || strcmp((const char *) p->name, "param") != 0)
+                continue;
+            xmlChar *pn = xmlGetProp(p, BAD_CAST "name");
+            bool same = pn != NULL && strcmp((const char *) pn, name) == 0;
+            xmlFree(pn);
+            if (same) {
+                xmlNodeSetContent(p, NULL);
+                xmlNodeAddContent(p, BAD_CAST (eq + 1));
+                return;
+            }
+        }
+        xmlNode *p = xmlNewChild(g, NULL, BAD_CAST "param", NULL);
+        xmlNewProp(p, BAD_CAST "name", BAD_CAST name);
+        xmlNodeAddContent(p, BAD_CAST (eq + 1));
+        return;
+    }
+}
+
 gboolean dsim_explore_write_reproducer(const DsimScenario *sc, const char *src, const char *dst,
                                        uint64_t seed, const DsimFaultPlan *full, const GArray *keep,
-                                       DsimTime duration, GError **error)
+                                       DsimTime duration, char **params, GError **error)
 {
     g_autoptr(xmlDoc) doc = xmlReadFile(src, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
     if (doc == NULL) {
@@ -645,6 +680,8 @@ gboolean dsim_explore_write_reproducer(const DsimScenario *sc, const char *src, 
     xmlSetProp(root, BAD_CAST "name", BAD_CAST name);
     xmlSetProp(root, BAD_CAST "seed", BAD_CAST seed_text);
     xmlSetProp(root, BAD_CAST "duration", BAD_CAST dur);
+    for (unsigned i = 0; params != NULL && params[i] != NULL; i++)
+        set_group_param(root, params[i]);
     xmlNode *desc = child_element(root, "description");
     g_autofree char *note = g_strdup_printf("Reproducer written by dsim shrink from %s, seed %" PRIu64 ". ",
                                             src, seed);

@@ -95,10 +95,12 @@ bool dsim_explore_shrink(DsimScenario *sc, uint64_t seed, const DsimFaultPlan *f
                          DsimShrinkResult *out);
 
 /* Writes a standalone reproducer: the scenario file @src with name, seed and duration set,
- * its <faults> reduced to the kept ones and the generated faults written out explicitly.
+ * its <faults> reduced to the kept ones and the generated faults written out explicitly, and
+ * the "GROUP.PARAM=VALUE" settings of @params (NULL-terminated, may be NULL: the --param
+ * the run was made with) written into the groups' <param> elements.
  * The file is written to a temporary name and renamed. */
 gboolean dsim_explore_write_reproducer(const DsimScenario *sc, const char *src, const char *dst,
                                        uint64_t seed, const DsimFaultPlan *full, const GArray *keep,
-                                       DsimTime duration, GError **error);
+                                       DsimTime duration, char **params, GError **error);
 
 #endif /* DSIM_EXPLORE_H */

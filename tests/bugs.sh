@@ -37,6 +37,18 @@ while read -r scenario param bug check; do
   caught=$(awk -F'\t' -v c="$check" '!/^#/ && index($5, c) { n++ } END { print n + 0 }' "$work/bug$i/explore.tsv")
   if [ "$caught" -gt 0 ]; then
     pass=$((pass + 1)); echo "PASS: $bug caught by $check on $caught of seeds $SEEDS ($scenario)"
+    # the first seed that caught it shrinks to a reproducer that fails on its own
+    seed=$(awk -F'\t' -v c="$check" '!/^#/ && index($5, c) { print $1; exit }' "$work/bug$i/explore.tsv")
+    "$DSIM" shrink "$scenario" --seed "$seed" --param "$param=$bug" --out "$work/repro$i.xml" > "$work/shrink$i.txt" 2>&1
+    st=$?
+    "$DSIM" run "$work/repro$i.xml" --out "$work/reprorun$i" --quiet
+    rst=$?
+    if [ $st -eq 1 ] && [ $rst -eq 1 ]; then
+      pass=$((pass + 1)); echo "PASS: $bug seed $seed shrinks to a reproducer that fails ($(grep -E '^  faults' "$work/shrink$i.txt" | tr -s ' '))"
+    else
+      fail=$((fail + 1)); echo "FAIL: $bug seed $seed: shrink exit $st, reproducer exit $rst"
+      cat "$work/shrink$i.txt"
+    fi
   else
     fail=$((fail + 1)); echo "FAIL: $bug never caught by $check over seeds $SEEDS ($scenario)"
   fi
