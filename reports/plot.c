@@ -501,6 +501,20 @@ static bool run_gnuplot(const char *prog, const char *plots_dir, GPtrArray *name
     return true;
 }
 
+gboolean dsim_report_render_scripts(const char *plots_dir, GPtrArray *names, bool png, GString *notes)
+{
+    DsimPlotOptions opt = { .png = png };
+    g_autofree char *prog = find_gnuplot(&opt);
+    if (prog == NULL) {
+        g_string_append_printf(notes, "plots: gnuplot not found; render them with: cd %s && gnuplot *.gp\n",
+                               plots_dir);
+        return FALSE;
+    }
+    if (!run_gnuplot(prog, plots_dir, names, "svg", notes))
+        return FALSE;
+    return !png || run_gnuplot(prog, plots_dir, names, "png", notes);
+}
+
 gboolean dsim_report_write_plots(const DsimRunResult *r, const char *dir, const DsimPlotOptions *opt,
                                  bool *rendered, GString *notes, GError **error)
 {

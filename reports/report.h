@@ -267,6 +267,9 @@ GPtrArray *dsim_report_plot_names(const DsimRunResult *r);
  * gnuplot is missing or fails, the data and scripts stay, *@rendered is false and @notes
  * gets one line saying how to render them. FALSE with @error only when a file cannot be
  * written. */
+/* Runs gnuplot on @names (script names without ".gp") in @plots_dir, as SVG (and PNG when
+ * @png). Without gnuplot, or when it fails, appends a line to @notes and returns FALSE. */
+gboolean   dsim_report_render_scripts(const char *plots_dir, GPtrArray *names, bool png, GString *notes);
 gboolean   dsim_report_write_plots(const DsimRunResult *r, const char *dir,
                                    const DsimPlotOptions *opt, bool *rendered, GString *notes,
                                    GError **error);

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "reports/report.h"
 #include "sim/explore.h"
 #include "sim/jsonw.h"
 #include "sim/param.h"
@@ -581,6 +582,78 @@ static int cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+static void gstring_free(gpointer p) { g_string_free(p, TRUE); }
+
+/* Appends variant @v's sorted values of figure @name as one gnuplot data block. */
+static void add_cdf_block(GPtrArray *names, GPtrArray *dats, const char *name, unsigned v,
+                          const char *label, const double *d, unsigned n)
+{
+    GString *dat = NULL;
+    for (unsigned i = 0; i < names->len && dat == NULL; i++) {
+        if (strcmp(g_ptr_array_index(names, i), name) == 0)
+            dat = g_ptr_array_index(dats, i);
+    }
+    if (dat == NULL) {
+        g_ptr_array_add(names, g_strdup(name));
+        dat = g_string_new(NULL);
+        g_string_append_printf(dat, "# %s: one block per variant (value, fraction at or below)\n", name);
+        g_ptr_array_add(dats, dat);
+    }
+    /* blocks are indexed by variant, so a variant without this figure leaves an empty one */
+    unsigned have = 0;
+    for (const char *p = dat->str; (p = strstr(p, "\n# variant ")) != NULL; p++)
+        have++;
+    for (; have < v; have++)
+        g_string_append_printf(dat, "\n# variant %u (no samples)\nnan nan\n\n", have + 1);
+    g_string_append_printf(dat, "\n# variant %u: %s\n", v + 1, label);
+    for (unsigned i = 0; i < n; i++)
+        g_string_append_printf(dat, "%.9g\t%.6f\n", d[i], (double) (i + 1) / n);
+    g_string_append(dat, "\n");
+}
+
+/* plots/NAME-cdf.{dat,gp}: the CDFs of every variant on one chart (the Raft paper's Figure
+ * 16 shape for election_time_seconds), rendered by gnuplot when it is installed. */
+static void write_sweep_plots(const char *dir, const char *scenario, GPtrArray *names, GPtrArray *dats,
+                              GPtrArray *labels, bool png, GString *notes)
+{
+    g_autofree char *plots = g_build_filename(dir, "plots", NULL);
+    if (names->len == 0 || g_mkdir_with_parents(plots, 0755) != 0)
+        return;
+    g_autoptr(GPtrArray) scripts = g_ptr_array_new_with_free_func(g_free);
+    for (unsigned i = 0; i < names->len; i++) {
+        const char *name = g_ptr_array_index(names, i);
+        GString *dat = g_ptr_array_index(dats, i);
+        g_autofree char *base = g_strdup_printf("%s-cdf", name);
+        g_autofree char *datp = g_strdup_printf("%s/%s.dat", plots, base);
+        g_autofree char *gpp = g_strdup_printf("%s/%s.gp", plots, base);
+        g_autoptr(GString) gp = g_string_new(NULL);
+        g_string_append_printf(gp,
+            "# %s.gp - CDF of %s per variant, dsim sweep of %s; the data is %s.dat\n"
+            "# Render it from this folder: gnuplot %s.gp (SVG), gnuplot -e \"fmt='png'\" %s.gp (PNG).\n"
+            "reset\nif (!exists(\"fmt\")) fmt = \"svg\"\n"
+            "if (fmt eq \"png\") {\n    set terminal pngcairo size 900,480 noenhanced font \"sans,10\" background rgb \"white\"\n"
+            "    set output \"%s.png\"\n} else {\n"
+            "    set terminal svg size 900,480 noenhanced font \"sans,11\" background rgb \"white\"\n"
+            "    set output \"%s.svg\"\n}\n"
+            "set title \"CDF of %s per variant (same seeds)\"\nset grid\nset border 3\nset tics nomirror\n"
+            "set xlabel \"%s\"\nset ylabel \"fraction of runs at or below\"\nset yrange [0:1.02]\n"
+            "set key bottom right\nplot ",
+            base, name, scenario, base, base, base, base, base, name,
+            g_str_has_suffix(name, "_seconds") ? "seconds" : name);
+        for (unsigned v = 0; v < labels->len; v++) {
+            g_autofree char *esc = g_strescape(g_ptr_array_index(labels, v), NULL);
+            g_string_append_printf(gp, "%s\"%s.dat\" index %u using 1:2 with steps lw 2 title \"%s\"", v > 0 ? ", \\\n     " : "",
+                                   base, v, esc);
+        }
+        g_string_append(gp, "\nunset output\n");
+        if (!g_file_set_contents(datp, dat->str, (gssize) dat->len, NULL)
+            || !g_file_set_contents(gpp, gp->str, (gssize) gp->len, NULL))
+            return;
+        g_ptr_array_add(scripts, g_steal_pointer(&base));
+    }
+    dsim_report_render_scripts(plots, scripts, png, notes);
+}
+
 /* Nearest-rank percentile of sorted @v. */
 static double percentile(const double *v, unsigned n, double p)
 {
@@ -595,7 +668,7 @@ int dsim_cli_sweep(int argc, char **argv)
     g_autofree char *seeds = NULL, *out = NULL;
     gchar **vary = NULL;
     gint jobs = 0;
-    gboolean force = FALSE, quiet = FALSE;
+    gboolean force = FALSE, quiet = FALSE, png = FALSE;
     GOptionEntry entries[] = {
         { "vary", 'v', 0, G_OPTION_ARG_STRING_ARRAY, &vary, "A parameter and its values (repeatable)", "GROUP.PARAM=V1,V2" },
         { "seeds", 0, 0, G_OPTION_ARG_STRING, &seeds, "Seeds for every variant (default: the file's <sweep seeds>, else 1..20)", "A..B" },
@@ -603,6 +676,7 @@ int dsim_cli_sweep(int argc, char **argv)
         { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, "Folder for runs.csv and variants.csv", "DIR" },
         { "force", 'f', 0, G_OPTION_ARG_NONE, &force, "Replace the folder if it exists", NULL },
         { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print nothing but errors", NULL },
+        { "png", 0, 0, G_OPTION_ARG_NONE, &png, "Also render the plots as PNG", NULL },
         G_OPTION_ENTRY_NULL,
     };
     g_autoptr(GOptionContext) oc = g_option_context_new("FILE - run every combination of parameter values over the same seeds");
@@ -679,6 +753,11 @@ int dsim_cli_sweep(int argc, char **argv)
     g_string_append(var_csv, ",runs,failed,figure,n,median,p90,p99,max\n");
     Bar bar = { .started = g_get_monotonic_time(), .tty = !quiet && isatty(STDERR_FILENO) };
     unsigned total_failed = 0;
+    /* per figure, the CDF of each variant side by side: one data block per variant
+     * (gnuplot's "index"), in variant order; figure names in first-seen order */
+    g_autoptr(GPtrArray) fig_names = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) fig_dats = g_ptr_array_new_with_free_func(gstring_free);
+    g_autoptr(GPtrArray) labels = g_ptr_array_new_with_free_func(g_free);
 
     for (unsigned v = 0; v < n_variants; v++) {
         /* this variant's configs: a copy of each varied group's config with the values set */
@@ -747,6 +826,7 @@ int dsim_cli_sweep(int argc, char **argv)
             }
             qsort(vals->data, vals->len, sizeof(double), cmp_double);
             const double *d = (const double *) (void *) vals->data;
+            add_cdf_block(fig_names, fig_dats, name, v, label->str, d, vals->len);
             double med = percentile(d, vals->len, 0.5), p90 = percentile(d, vals->len, 0.9);
             double p99 = percentile(d, vals->len, 0.99), mx = vals->len > 0 ? d[vals->len - 1] : NAN;
             g_string_append_printf(table, "  %-28s %6u %12.6g %12.6g %12.6g %12.6g\n", name, vals->len, med, p90, p99, mx);
@@ -756,8 +836,11 @@ int dsim_cli_sweep(int argc, char **argv)
         dsim_run_summaries_free(runs);
         for (unsigned g = 0; g < ng; g++)
             g_free(configs[g]);
+        g_ptr_array_add(labels, g_strdup(label->str));
     }
     bar_end(&bar);
+    g_autoptr(GString) notes = g_string_new(NULL);
+    write_sweep_plots(tmp, sc->name, fig_names, fig_dats, labels, png, notes);
     g_autofree char *p1 = g_build_filename(tmp, "runs.csv", NULL);
     g_autofree char *p2 = g_build_filename(tmp, "variants.csv", NULL);
     if (!g_file_set_contents(p1, runs_csv->str, (gssize) runs_csv->len, &error)
@@ -771,7 +854,10 @@ int dsim_cli_sweep(int argc, char **argv)
         return st;
     if (!quiet) {
         printf("sweep of %s: %u variants x seeds %" PRIu64 "..%" PRIu64 "%s", sc->name, n_variants, lo, hi, table->str);
-        printf("\nresults: %s/runs.csv, %s/variants.csv\n", dir, dir);
+        printf("\nresults: %s/runs.csv, %s/variants.csv, %s/plots/ (a CDF per figure, the variants side by side)\n",
+               dir, dir, dir);
+        if (notes->len > 0)
+            printf("%s", notes->str);
     }
     return total_failed == 0 ? EXIT_PASS : EXIT_CHECK_FAILED;
 }
