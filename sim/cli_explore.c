@@ -209,7 +209,8 @@ static void free_counts(GArray *counts)
     g_array_unref(counts);
 }
 
-static void print_explore_table(const char *file, const GArray *runs, const char *nemesis, FILE *out)
+static void print_explore_table(const char *file, const GArray *runs, const char *nemesis,
+                                gchar **params, FILE *out)
 {
     unsigned passed = 0;
     for (unsigned i = 0; i < runs->len; i++)
@@ -232,7 +233,12 @@ static void print_explore_table(const char *file, const GArray *runs, const char
                 break;
             }
         }
-        g_autofree char *nem = nemesis != NULL ? g_strdup_printf(" --nemesis %s", nemesis) : g_strdup("");
+        g_autoptr(GString) extra = g_string_new(NULL);
+        if (nemesis != NULL)
+            g_string_append_printf(extra, " --nemesis %s", nemesis);
+        for (unsigned k = 0; params != NULL && params[k] != NULL; k++)
+            g_string_append_printf(extra, " --param %s", params[k]);
+        const char *nem = extra->str;
         fprintf(out, "\nreplay: dsim replay %s --seed %" PRIu64 "%s\nshrink: dsim shrink %s --seed %" PRIu64 "%s\n",
                 file, first, nem, file, first, nem);
     }
@@ -416,7 +422,7 @@ int dsim_cli_explore(int argc, char **argv)
     for (unsigned i = 0; i < runs->len; i++)
         all = all && g_array_index(runs, DsimRunSummary, i).passed;
     if (!quiet) {
-        print_explore_table(argv[1], runs, nemesis, stdout);
+        print_explore_table(argv[1], runs, nemesis, params, stdout);
         printf("results: %s/explore.json  (%.2f s wall, %.1f seeds/s on %u jobs)\n", dir, wall,
                wall > 0 ? runs->len / wall : 0.0, n_jobs);
     }
@@ -968,7 +974,7 @@ int dsim_cli_merge(int argc, char **argv)
     for (unsigned i = 0; i < runs->len; i++)
         all = all && g_array_index(runs, DsimRunSummary, i).passed;
     if (!quiet) {
-        print_explore_table(file != NULL ? file : "?", runs, nem, stdout);
+        print_explore_table(file != NULL ? file : "?", runs, nem, NULL, stdout);
         printf("merged %d shards: %s/explore.json\n", argc - 1, out);
     }
     dsim_run_summaries_free(runs);
