@@ -26,7 +26,8 @@
 
 static const DsimParam raft_params[] = {
     { .name = "election_timeout", .type = DSIM_PARAM_TIME_RANGE, .def = "150ms..300ms",
-      .help = "randomized election timeout, drawn uniformly at each role change (§5.2)",
+      .help = "randomized election timeout, drawn uniformly at each role change (§5.2), "
+              "and at each reset with redraw_timeout",
       .offset = offsetof(RaftConfig, election_timeout) },
     { .name = "heartbeat", .type = DSIM_PARAM_TIME, .def = "50ms",
       .help = "leader's period of AppendEntries to idle followers (§5.2)",
@@ -34,9 +35,17 @@ static const DsimParam raft_params[] = {
     { .name = "max_batch", .type = DSIM_PARAM_INT, .def = "64",
       .help = "most log entries in one AppendEntries",
       .offset = offsetof(RaftConfig, max_batch), .min = 1, .max = 4096 },
+    { .name = "snapshot_every", .type = DSIM_PARAM_INT, .def = "0",
+      .help = "snapshot the state machine and discard the log up to it every this many "
+              "applied entries; 0 = never (§7)",
+      .offset = offsetof(RaftConfig, snapshot_every), .min = 0, .max = INT64_MAX },
     { .name = "prevote", .type = DSIM_PARAM_BOOL, .def = "false",
       .help = "ask for pre-votes before bumping the term (thesis §9.6)",
       .offset = offsetof(RaftConfig, prevote) },
+    { .name = "redraw_timeout", .type = DSIM_PARAM_BOOL, .def = "false",
+      .help = "draw a new election timeout at every reset (heartbeat, vote granted), as "
+              "LogCabin does; otherwise once per role change, as etcd does",
+      .offset = offsetof(RaftConfig, redraw_timeout) },
     { .name = "check_quorum", .type = DSIM_PARAM_BOOL, .def = "false",
       .help = "a leader steps down when a majority was silent for an election timeout "
               "(thesis §6.2)",
@@ -97,8 +106,20 @@ static void new_election_timeout(RaftNode *r, DsimCtx *ctx)
         arm_election_timer(r, ctx, r->election_deadline);
 }
 
+/* Figure 2, Followers: the timeout starts over at each AppendEntries from the leader and
+ * each vote granted. By default with the duration of this role's draw (etcd's way: the
+ * deadline only moves later, the pending timer stays). With redraw_timeout, a new duration
+ * is drawn each time (LogCabin's way, the system of the paper's Figure 16): no follower
+ * keeps a long draw for a whole term, and the pending timer is moved earlier when the new
+ * deadline comes before it. */
 static void reset_election_deadline(RaftNode *r, DsimCtx *ctx)
 {
+    const RaftConfig *cfg = dsim_config(ctx);
+
+    if (cfg->redraw_timeout) {
+        new_election_timeout(r, ctx);
+        return;
+    }
     r->election_deadline = dsim_now(ctx) + r->election_timeout;
 }
 
@@ -402,6 +423,9 @@ static void raft_on_timer(void *state, DsimCtx *ctx, unsigned kind, uint64_t arg
         raft_broadcast_append(r, ctx, true);
         dsim_timer_set(ctx, cfg->heartbeat, RAFT_TIMER_HEARTBEAT, arg);
         return;
+    case RAFT_TIMER_SNAPSHOT:
+        raft_snapshot_take(r, ctx);
+        return;
     default:
         g_assert_not_reached();
     }
@@ -503,17 +527,22 @@ static void raft_fini(void *state)
 }
 
 /* After a restart, term, vote and log come back from storage; commitIndex and lastApplied
- * are volatile (Figure 2), so the state machine starts empty and the node applies its log
- * again as it relearns the commit index from a leader (or, as a new leader, by committing
- * an entry of its own term). */
+ * are volatile (Figure 2), so the state machine starts empty (or from the node's snapshot,
+ * which holds only committed entries, §7) and the node applies its log again as it
+ * relearns the commit index from a leader (or, as a new leader, by committing an entry of
+ * its own term). */
 static void raft_on_recover(void *state, DsimCtx *ctx)
 {
     RaftNode *r = state;
 
     setup(r, ctx);
     raft_log_recover(r, ctx);
-    dsim_log(ctx, "recovered term %" PRIu64 ", %" PRIu64 " log entries", r->current_term,
-             raft_log_last_index(r));
+    if (r->snap_index > 0)
+        dsim_log(ctx, "recovered term %" PRIu64 ", a snapshot up to %" PRIu64 " and the log to %"
+                 PRIu64, r->current_term, r->snap_index, raft_log_last_index(r));
+    else
+        dsim_log(ctx, "recovered term %" PRIu64 ", %" PRIu64 " log entries", r->current_term,
+                 raft_log_last_index(r));
     new_election_timeout(r, ctx);
 }
 
@@ -543,6 +572,15 @@ static void raft_on_message(void *state, DsimCtx *ctx, const DsimMsg *msg)
     }
     case RAFT_MSG_APPEND_RESP:
         raft_on_append_resp(r, ctx, msg->from, DSIM_MSG_BODY(msg, RaftAppendResp));
+        return;
+    case RAFT_MSG_SNAPSHOT_REQ: {
+        const RaftSnapshotReq *req = DSIM_MSG_BODY(msg, RaftSnapshotReq);
+        g_assert(msg->size == sizeof *req + (size_t) req->size);
+        raft_on_snapshot_req(r, ctx, msg->from, req);
+        return;
+    }
+    case RAFT_MSG_SNAPSHOT_RESP:
+        raft_on_snapshot_resp(r, ctx, msg->from, DSIM_MSG_BODY(msg, RaftSnapshotResp));
         return;
     default:
         g_assert_not_reached();
@@ -608,6 +646,18 @@ static void raft_print_msg(const DsimMsg *msg, GString *out)
             g_string_append_printf(out, "AppendResp term=%" PRIu64 " reject prev=%" PRIu64
                                    " conflict=%" PRIu64 "^%" PRIu64, p->term, p->index,
                                    p->conflict_index, p->conflict_term);
+        return;
+    }
+    case RAFT_MSG_SNAPSHOT_REQ: {
+        const RaftSnapshotReq *q = DSIM_MSG_BODY(msg, RaftSnapshotReq);
+        g_string_append_printf(out, "InstallSnapshot term=%" PRIu64 " last=%" PRIu64 "^%" PRIu64
+                               " bytes=%" PRIu32, q->term, q->last_index, q->last_term, q->size);
+        return;
+    }
+    case RAFT_MSG_SNAPSHOT_RESP: {
+        const RaftSnapshotResp *p = DSIM_MSG_BODY(msg, RaftSnapshotResp);
+        g_string_append_printf(out, "SnapshotResp term=%" PRIu64 " last=%" PRIu64, p->term,
+                               p->last_index);
         return;
     }
     default:

@@ -10,12 +10,14 @@
  * volatile and relearned after a restart.
  *
  * Variants, each a parameter: pre-vote (Ongaro's thesis, §9.6), check-quorum (thesis §6.2),
- * batching (max_batch entries per AppendEntries, with pipelining), and five known bugs
- * (RaftBug) that the invariants of Figure 3 (raft_invariants.c) are there to catch.
+ * batching (max_batch entries per AppendEntries, with pipelining), log compaction with
+ * snapshots and InstallSnapshot (§7, snapshot_every), and five known bugs (RaftBug) that the
+ * invariants of Figure 3 (raft_invariants.c) are there to catch.
  *
  * The files: raft.c (roles, elections, timers, client requests, the ops table),
  * raft_log.c (the log and the durable state), raft_replication.c (AppendEntries, commit,
- * apply), raft_invariants.c (Figure 3). raft_internal.h is what they share.
+ * apply), raft_snapshot.c (§7: taking, sending and installing snapshots),
+ * raft_invariants.c (Figure 3). raft_internal.h is what they share.
  */
 #ifndef DSIM_RAFT_H
 #define DSIM_RAFT_H
@@ -32,11 +34,14 @@ typedef enum {
     RAFT_MSG_APPEND_RESP  = 4,
     RAFT_MSG_PREVOTE_REQ  = 5, /* pre-vote (thesis §9.6): RaftVoteReq for term + 1 */
     RAFT_MSG_PREVOTE_RESP = 6, /* RaftVoteResp */
+    RAFT_MSG_SNAPSHOT_REQ = 7, /* InstallSnapshot RPC (Figure 13) */
+    RAFT_MSG_SNAPSHOT_RESP = 8,
 } RaftMsgType;
 
 typedef enum {
     RAFT_TIMER_ELECTION  = 1, /* always one pending: election timeout, or check-quorum */
     RAFT_TIMER_HEARTBEAT = 2, /* leader only; arg is the term it was set in */
+    RAFT_TIMER_SNAPSHOT  = 3, /* take a snapshot now: set with delay 0 by an apply */
 } RaftTimerKind;
 
 typedef enum {
@@ -114,14 +119,39 @@ typedef struct {
 } RaftAppendResp;
 G_STATIC_ASSERT(sizeof(RaftAppendResp) == 40);
 
+/* InstallSnapshot arguments (Figure 13), in one message (no chunks: offset is always 0 and
+ * done always true), followed by the state machine's bytes (kv_store_snapshot). The leader
+ * is the sender. */
+typedef struct {
+    uint64_t term;       /* leader's term */
+    uint64_t last_index; /* lastIncludedIndex: the snapshot replaces all entries up through
+                            and including this index */
+    uint64_t last_term;  /* lastIncludedTerm: term of lastIncludedIndex */
+    uint32_t size;       /* bytes of data */
+    uint32_t pad;
+    uint8_t  data[];     /* the KvStore at lastIncludedIndex */
+} RaftSnapshotReq;
+G_STATIC_ASSERT(sizeof(RaftSnapshotReq) == 32);
+
+/* InstallSnapshot results (Figure 13: currentTerm), with the index the follower now holds
+ * up to, so that the leader can tell which of its snapshots arrived. */
+typedef struct {
+    uint64_t term;       /* currentTerm, for leader to update itself */
+    uint64_t last_index; /* the snapshot's lastIncludedIndex; 0 when refused (old term) */
+} RaftSnapshotResp;
+G_STATIC_ASSERT(sizeof(RaftSnapshotResp) == 16);
+
 /* Parsed from the "raft" params (raft.c, raft_params). */
 typedef struct {
     DsimTimeRange election_timeout; /* drawn uniformly at each role change (§5.2) */
     DsimTime      heartbeat;        /* leader's idle AppendEntries period */
     int64_t       max_batch;        /* entries per AppendEntries, >= 1 */
+    int64_t       snapshot_every;   /* §7: snapshot once this many entries were applied
+                                       since the last snapshot; 0 = never */
     int           bug;              /* RaftBug */
     bool          prevote;          /* thesis §9.6 */
     bool          check_quorum;     /* thesis §6.2: leader steps down without a majority */
+    bool          redraw_timeout;   /* a new election timeout at every reset (LogCabin) */
 } RaftConfig;
 
 /* What a leader knows of one member (Figure 2, "Volatile state on leaders", plus the
@@ -145,12 +175,17 @@ typedef struct {
 } RaftPending;
 
 /* One node. Fields relate as follows (checked by the invariants or asserted):
- *  - log->len is the last log index; log entry i (from 1) is g_array_index(log, RaftEntry,
- *    i - 1). Entry terms never decrease along the log, and none exceeds current_term.
- *  - last_applied <= commit_index <= log->len (only bug truncate-on-append can cut the log
- *    below commit_index; apply then waits until the log is long enough again).
+ *  - The log holds entries snap_index + 1 .. snap_index + log->len (the last log index);
+ *    entry i is g_array_index(log, RaftEntry, i - snap_index - 1). Entries 1 .. snap_index
+ *    were compacted into the snapshot (§7); the term of entry snap_index is snap_term. With
+ *    snapshot_every = 0, snap_index stays 0. Entry terms never decrease along the log, and
+ *    none exceeds current_term.
+ *  - snap_index <= last_applied <= commit_index <= last log index (only bug
+ *    truncate-on-append can cut the log below commit_index; apply then waits until the log
+ *    is long enough again). A snapshot holds only applied, hence committed, entries.
  *  - voted_for is DSIM_NOBODY or a member that asked for a vote in current_term.
- *  - kv_store_applied(kv) == last_applied: the state machine restarts empty with the node.
+ *  - kv_store_applied(kv) == last_applied: the state machine restarts with the node from its
+ *    snapshot (empty without one) and applies the log after it again.
  *  - peers[], pending and their contents mean something only while role == RAFT_LEADER
  *    (votes: while a (pre)candidate).
  * The durable part (term, vote, log) is written by raft_log.c; on_recover reads it back. */
@@ -172,8 +207,16 @@ typedef struct {
     DsimTime    election_deadline;   /* the timeout elapses at this time (node clock) */
     DsimTimerId election_timer;      /* the one pending RAFT_TIMER_ELECTION */
     DsimTime    election_timer_due;  /* when it fires */
-    uint64_t    log_epoch;     /* +1 at each truncation: lets invariants compare logs
+    uint64_t    log_epoch;     /* +1 at each truncation (and each snapshot installed over
+                                  a log that did not match): lets invariants compare logs
                                   incrementally as long as logs only grow */
+
+    /* Log compaction (§7): the snapshot that replaces entries 1 .. snap_index */
+    uint64_t    snap_index;    /* lastIncludedIndex; 0: no snapshot */
+    uint64_t    snap_term;     /* lastIncludedTerm */
+    GBytes     *snapshot;      /* the KvStore's bytes at snap_index (NULL: none), what a
+                                  leader sends in InstallSnapshot */
+    bool        snapshot_due;  /* a RAFT_TIMER_SNAPSHOT is pending */
     unsigned    votes;         /* (pre)votes granted, self included */
 
     /* Volatile state on leaders (Figure 2), reinitialized after election */
@@ -196,6 +239,7 @@ typedef struct {
  * entries it covers; entries above it are dead and overwritten when the log grows again. */
 #define RAFT_KEY_HARD_STATE   UINT64_C(1)                /* RaftHardState */
 #define RAFT_KEY_LOG_LAST     UINT64_C(2)                /* uint64_t: the last log index */
+#define RAFT_KEY_SNAPSHOT     UINT64_C(3)                /* RaftSnapshotHeader + bytes */
 #define RAFT_KEY_ENTRY(index) ((UINT64_C(1) << 32) + (index)) /* RaftEntry */
 
 typedef struct {
@@ -205,11 +249,20 @@ typedef struct {
 } RaftHardState;
 G_STATIC_ASSERT(sizeof(RaftHardState) == 16);
 
+/* The durable snapshot: this header, then `size` bytes of kv_store_snapshot(). */
+typedef struct {
+    uint64_t last_index;
+    uint64_t last_term;
+    uint64_t size;
+} RaftSnapshotHeader;
+G_STATIC_ASSERT(sizeof(RaftSnapshotHeader) == 24);
+
 /* The last index of @r's log and the term of entry @index (0 for index 0). Also valid on a
- * zeroed (crashed) state: an empty log. @index must be <= the last index. */
+ * zeroed (crashed) state: an empty log. @index must be <= the last index and, when a
+ * snapshot replaced the log's beginning, >= snap_index (whose term is snap_term). */
 uint64_t         raft_log_last_index(const RaftNode *r);
 uint64_t         raft_log_term_at(const RaftNode *r, uint64_t index);
-/* Entry @index, 1 <= @index <= last index; borrowed until the log changes. */
+/* Entry @index, snap_index < @index <= last index; borrowed until the log changes. */
 const RaftEntry *raft_log_entry(const RaftNode *r, uint64_t index);
 
 #endif /* DSIM_RAFT_H */

@@ -30,6 +30,13 @@ void     raft_log_append(RaftNode *r, DsimCtx *ctx, const RaftEntry *e);
 /* Deletes entries @last + 1 .. end (§5.3 "delete the existing entry and all that follow
  * it"): writes the new last index, unsynced. */
 void     raft_log_truncate(RaftNode *r, DsimCtx *ctx, uint64_t last);
+/* §7: the snapshot now covers entries 1 .. @index, the last of them of @term. If the log
+ * holds that entry (same index and term), the entries after it are kept ("retain log
+ * entries following it"); otherwise the whole log is discarded (log_epoch moves). In
+ * memory only; returns whether entries were kept. */
+bool     raft_log_compact(RaftNode *r, uint64_t index, uint64_t term);
+/* Writes r->snapshot with snap_index/snap_term, and the last index, unsynced. */
+void     raft_log_save_snapshot(RaftNode *r, DsimCtx *ctx);
 /* Writes currentTerm and votedFor, and syncs (with bug forget-vote, the vote is not
  * written: it is lost by a crash). */
 void     raft_log_save_hard_state(RaftNode *r, DsimCtx *ctx);
@@ -63,6 +70,23 @@ void     raft_on_append_resp(RaftNode *r, DsimCtx *ctx, DsimNodeId from,
 void     raft_advance_commit(RaftNode *r, DsimCtx *ctx);
 /* Applies entries last_applied + 1 .. commit_index; the leader answers its clients. */
 void     raft_apply(RaftNode *r, DsimCtx *ctx);
+
+/* ---- raft_snapshot.c: log compaction (§7) -------------------------------- */
+
+/* After applying: with snapshot_every, once that many entries were applied since the last
+ * snapshot, sets a RAFT_TIMER_SNAPSHOT of delay 0 (the snapshot is taken in its own event,
+ * as a server would in the background). */
+void     raft_snapshot_maybe_schedule(RaftNode *r, DsimCtx *ctx);
+/* The timer: snapshots the KV store at last_applied, discards the log up to it, and makes
+ * the snapshot durable (synced). */
+void     raft_snapshot_take(RaftNode *r, DsimCtx *ctx);
+/* Leader: sends member @i an InstallSnapshot with its latest snapshot (the follower needs
+ * entries that were compacted). The follower is probed until it answers. */
+void     raft_send_snapshot(RaftNode *r, DsimCtx *ctx, unsigned i);
+void     raft_on_snapshot_req(RaftNode *r, DsimCtx *ctx, DsimNodeId from,
+                              const RaftSnapshotReq *req);
+void     raft_on_snapshot_resp(RaftNode *r, DsimCtx *ctx, DsimNodeId from,
+                               const RaftSnapshotResp *resp);
 
 /* ---- raft_invariants.c -------------------------------------------------- */
 

@@ -12,6 +12,14 @@
  *
  * After an event of member i (g->last == i), only i's state changed, so only i (and pairs
  * with i) are looked at; after a fault or at the end (g->last == g->n), all of them.
+ *
+ * Log compaction (§7) hides the entries a snapshot replaced. A node snapshots in an event
+ * of its own, after the one that applied the entries (raft_snapshot.c), so every entry a
+ * node commits and applies is seen here before it goes; entries a follower never held (it
+ * installed a leader's snapshot) are vouched for by the snapshot's last index and term
+ * (leader-completeness) and by the state machine's digest at each applied index, which a
+ * restored store carries over (state-machine-safety). Log matching compares what both logs
+ * still hold.
  */
 #include "algorithms/raft/raft_internal.h"
 
@@ -148,7 +156,7 @@ static bool check_leader_append_only(const DsimGroupView *g, GString *why)
                                 r->current_term, m->len, len);
                 return false;
             }
-            if (m->len > 0) {
+            if (m->len > r->snap_index) { /* else compacted: committed, not deleted */
                 const RaftEntry *e = raft_log_entry(r, m->len);
                 if (e->term != m->last_term || command_hash(e) != m->last_hash) {
                     g_string_printf(why, "%s, leader of term %" PRIu64 ", overwrote entry %"
@@ -162,7 +170,7 @@ static bool check_leader_append_only(const DsimGroupView *g, GString *why)
         m->len = len;
         m->epoch = r->log_epoch;
         m->last_term = raft_log_term_at(r, len);
-        m->last_hash = len > 0 ? command_hash(raft_log_entry(r, len)) : 0;
+        m->last_hash = len > r->snap_index ? command_hash(raft_log_entry(r, len)) : 0;
     }
     return true;
 }
@@ -180,15 +188,20 @@ typedef struct {
 /* Compares members a and b from where the last comparison stopped. In 1..checked, the logs
  * are identical up to `same` and have no entry of the same term after it: that is the
  * property, and new indexes only need to keep it. A truncation (epoch moved) or a crash
- * (the pair was invalidated) restarts the comparison from index 1. */
+ * (the pair was invalidated) restarts the comparison from index 1, or from the later of
+ * the two snapshots: entries up to it are committed, and state-machine-safety checks
+ * those. */
 static bool match_pair(const DsimGroupView *g, PairLog *p, unsigned a, unsigned b, GString *why)
 {
     const RaftNode *ra = g->state[a], *rb = g->state[b];
     uint64_t m = MIN(raft_log_last_index(ra), raft_log_last_index(rb));
+    uint64_t lo = MAX(ra->snap_index, rb->snap_index);
 
     if (!p->valid || p->epoch_a != ra->log_epoch || p->epoch_b != rb->log_epoch
         || m < p->checked)
         *p = (PairLog) { .epoch_a = ra->log_epoch, .epoch_b = rb->log_epoch, .valid = true };
+    if (lo > p->checked)
+        p->checked = p->same = lo;
     for (uint64_t k = p->checked + 1; k <= m; k++) {
         const RaftEntry *ea = raft_log_entry(ra, k), *eb = raft_log_entry(rb, k);
         if (ea->term != eb->term)
@@ -275,9 +288,28 @@ static bool record_commits(const DsimGroupView *g, CompletenessHistory *h, unsig
     const RaftNode *r = g->state[i];
     CompletenessMember *m = &h->members[i];
     uint64_t c = MIN(r->commit_index, raft_log_last_index(r));
+    uint64_t from = m->seen_commit + 1;
 
-    for (uint64_t k = m->seen_commit + 1; k <= c; k++) {
+    /* Entries this member never showed committed before a snapshot replaced them (it
+     * installed one, or restarted from one): only the last one's term is known. */
+    if (from <= r->snap_index && c >= r->snap_index) {
+        uint64_t k = r->snap_index;
+        if (k <= h->committed->len) {
+            const CommittedEntry *e = &g_array_index(h->committed, CommittedEntry, k - 1);
+            if (e->term != r->snap_term) {
+                g_string_printf(why, "%s holds a snapshot up to index %" PRIu64 " of term %"
+                                PRIu64 ", but %s had committed an entry of term %" PRIu64
+                                " there in term %" PRIu64, g->name[i], k, r->snap_term,
+                                g->name[e->member], e->term, e->commit_term);
+                return false;
+            }
+        }
+        from = k + 1;
+    }
+    for (uint64_t k = from; k <= c; k++) {
         uint64_t term = raft_log_term_at(r, k);
+        if (k > h->committed->len + 1)
+            continue; /* beyond a gap left by a snapshot: nothing to compare with */
         if (k <= h->committed->len) {
             const CommittedEntry *e = &g_array_index(h->committed, CommittedEntry, k - 1);
             if (e->term != term) {
@@ -336,6 +368,8 @@ static bool check_leader_completeness(const DsimGroupView *g, GString *why)
             const CommittedEntry *e = &g_array_index(h->committed, CommittedEntry, k - 1);
             if (e->commit_term >= r->current_term)
                 continue; /* committed in this term or later: not this leader's duty */
+            if (k < r->snap_index)
+                continue; /* in its snapshot: vouched for by the snapshot's last entry */
             if (k > raft_log_last_index(r) || raft_log_term_at(r, k) != e->term) {
                 g_string_printf(why, "%s is leader of term %" PRIu64 " without entry %" PRIu64
                                 " (term %" PRIu64 "), which %s committed in term %" PRIu64,
@@ -352,10 +386,12 @@ static bool check_leader_completeness(const DsimGroupView *g, GString *why)
 /* ---- State Machine Safety ------------------------------------------------ */
 
 typedef struct {
-    uint64_t hash;   /* entry_hash of the entry first applied at this index */
-    uint64_t term;   /* its term */
-    uint32_t member; /* who applied it first */
-    uint32_t pad;
+    uint64_t hash;          /* entry_hash of the entry first applied at this index */
+    uint64_t term;          /* its term */
+    uint32_t member;        /* who applied it first */
+    uint32_t digest_member; /* who was first seen with this index as last applied, + 1;
+                               0: nobody yet */
+    uint64_t kv_digest;     /* its state machine's digest then (kv_store_digest) */
 } AppliedEntry;
 
 typedef struct {
@@ -381,7 +417,12 @@ static void applied_free(void *scratch)
  * term and command); every later apply, by any member, in any of its lives, must be the
  * same entry. A node applies
  * entries from its log in the event that commits them, so the entry in its log at the time
- * of the check is the one it applied. O(new applies) per event. */
+ * of the check is the one it applied. O(new applies) per event.
+ *
+ * A node that installs a snapshot applies many entries at once without holding them; the
+ * state machine's digest (over the whole applied sequence, carried by the snapshot) stands
+ * for them: at each index where some node was seen with its last applied entry, every node
+ * seen there later must have the same digest. */
 static bool check_state_machine_safety(const DsimGroupView *g, GString *why)
 {
     AppliedHistory *h = *g->scratch;
@@ -402,9 +443,11 @@ static bool check_state_machine_safety(const DsimGroupView *g, GString *why)
                 continue;
         }
         uint64_t upto = MIN(r->last_applied, raft_log_last_index(r));
-        for (uint64_t k = h->seen[i] + 1; k <= upto; k++) {
+        for (uint64_t k = MAX(h->seen[i], r->snap_index) + 1; k <= upto; k++) {
             const RaftEntry *e = raft_log_entry(r, k);
             uint64_t hash = entry_hash(e);
+            if (k > h->applied->len + 1)
+                continue; /* beyond a gap left by a snapshot: nothing to compare with */
             if (k > h->applied->len) {
                 AppliedEntry a = { .hash = hash, .term = e->term, .member = i };
                 g_array_append_val(h->applied, a);
@@ -421,6 +464,21 @@ static bool check_state_machine_safety(const DsimGroupView *g, GString *why)
             }
         }
         h->seen[i] = MAX(h->seen[i], upto);
+        uint64_t last = r->last_applied;
+        if (last == 0 || last > h->applied->len || r->kv == NULL
+            || kv_store_applied(r->kv) != last)
+            continue;
+        AppliedEntry *a = &g_array_index(h->applied, AppliedEntry, last - 1);
+        uint64_t digest = kv_store_digest(r->kv);
+        if (a->digest_member == 0) {
+            a->digest_member = i + 1;
+            a->kv_digest = digest;
+        } else if (a->kv_digest != digest) {
+            g_string_printf(why, "%s and %s applied different sequences up to index %" PRIu64
+                            " (their state machines differ there)", g->name[i],
+                            g->name[a->digest_member - 1], last);
+            return false;
+        }
     }
     return true;
 }

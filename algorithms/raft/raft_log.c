@@ -8,6 +8,11 @@
  * first and the last index after them, then syncing once, is atomic as far as a restart can
  * tell. Truncating only lowers the last index: entries above it are dead, and overwritten
  * when the log grows again.
+ *
+ * With log compaction (§7), a snapshot replaces the entries up to snap_index: in memory they
+ * are gone (the GArray starts at snap_index + 1), on disk RAFT_KEY_SNAPSHOT holds the
+ * snapshot and its lastIncludedIndex/Term, and the entry keys below it are dead (the store
+ * has no delete; recovery never reads them).
  */
 #include "algorithms/raft/raft_internal.h"
 
@@ -24,22 +29,25 @@ void raft_log_clear(RaftNode *r)
     if (r->log != NULL)
         g_array_free(r->log, TRUE);
     r->log = NULL;
+    g_clear_pointer(&r->snapshot, g_bytes_unref);
 }
 
 uint64_t raft_log_last_index(const RaftNode *r)
 {
-    return r->log != NULL ? r->log->len : 0;
+    return r->log != NULL ? r->snap_index + r->log->len : 0;
 }
 
 const RaftEntry *raft_log_entry(const RaftNode *r, uint64_t index)
 {
-    g_assert(index >= 1 && index <= raft_log_last_index(r));
-    return &g_array_index(r->log, RaftEntry, index - 1);
+    g_assert(index > r->snap_index && index <= raft_log_last_index(r));
+    return &g_array_index(r->log, RaftEntry, index - r->snap_index - 1);
 }
 
 uint64_t raft_log_term_at(const RaftNode *r, uint64_t index)
 {
-    return index == 0 ? 0 : raft_log_entry(r, index)->term;
+    if (index == r->snap_index)
+        return r->snap_term; /* 0 for index 0 */
+    return raft_log_entry(r, index)->term;
 }
 
 uint64_t raft_log_last_term(const RaftNode *r)
@@ -62,10 +70,11 @@ bool raft_log_up_to_date(const RaftNode *r, uint64_t last_index, uint64_t last_t
 
 /* The number of leading entries whose term is <= @term, by binary search: terms never
  * decrease along a log (a leader appends in its own term, which is at least that of every
- * entry it has, and followers copy its log), so those entries are a prefix. */
+ * entry it has, and followers copy its log), so those entries are a prefix. Entries in the
+ * snapshot are not looked at: the answer is at least snap_index. */
 static uint64_t count_up_to_term(const RaftNode *r, uint64_t term)
 {
-    uint64_t lo = 0, hi = raft_log_last_index(r);
+    uint64_t lo = r->snap_index, hi = raft_log_last_index(r);
 
     while (lo < hi) {
         uint64_t mid = lo + (hi - lo + 1) / 2;
@@ -103,15 +112,47 @@ void raft_log_append(RaftNode *r, DsimCtx *ctx, const RaftEntry *e)
 {
     g_assert(e->len <= DSIM_CMD_MAX && e->pad == 0);
     g_array_append_val(r->log, *e);
-    dsim_persist(ctx, RAFT_KEY_ENTRY(r->log->len), e, sizeof *e);
+    dsim_persist(ctx, RAFT_KEY_ENTRY(raft_log_last_index(r)), e, sizeof *e);
     save_last_index(r, ctx);
 }
 
 void raft_log_truncate(RaftNode *r, DsimCtx *ctx, uint64_t last)
 {
-    g_assert(last < raft_log_last_index(r));
-    g_array_set_size(r->log, (guint) last);
+    g_assert(last < raft_log_last_index(r) && last >= r->snap_index);
+    g_array_set_size(r->log, (guint) (last - r->snap_index));
     r->log_epoch++;
+    save_last_index(r, ctx);
+}
+
+bool raft_log_compact(RaftNode *r, uint64_t index, uint64_t term)
+{
+    uint64_t last = raft_log_last_index(r);
+    bool kept = index <= last && raft_log_term_at(r, index) == term;
+
+    g_assert(index > r->snap_index);
+    if (kept) {
+        g_array_remove_range(r->log, 0, (guint) (index - r->snap_index));
+    } else {
+        g_array_set_size(r->log, 0);
+        r->log_epoch++; /* entries that were not the snapshot's are gone */
+    }
+    r->snap_index = index;
+    r->snap_term = term;
+    return kept;
+}
+
+void raft_log_save_snapshot(RaftNode *r, DsimCtx *ctx)
+{
+    gsize size = 0;
+    const void *data = g_bytes_get_data(r->snapshot, &size);
+    RaftSnapshotHeader hdr = { .last_index = r->snap_index, .last_term = r->snap_term,
+                               .size = size };
+    g_autofree uint8_t *buf = g_malloc(sizeof hdr + size);
+
+    memcpy(buf, &hdr, sizeof hdr);
+    if (size > 0)
+        memcpy(buf + sizeof hdr, data, size);
+    dsim_persist(ctx, RAFT_KEY_SNAPSHOT, buf, sizeof hdr + size);
     save_last_index(r, ctx);
 }
 
@@ -128,9 +169,30 @@ void raft_log_save_hard_state(RaftNode *r, DsimCtx *ctx)
     dsim_sync(ctx);
 }
 
+/* The snapshot, if one was made durable: restores the state machine to it, which is also
+ * as far as the node knows entries to be committed and applied. */
+static void recover_snapshot(RaftNode *r, DsimCtx *ctx)
+{
+    RaftSnapshotHeader hdr;
+    size_t len = 0;
+
+    if (!dsim_load(ctx, RAFT_KEY_SNAPSHOT, &hdr, sizeof hdr, &len))
+        return;
+    g_assert(len >= sizeof hdr && len == sizeof hdr + hdr.size);
+    g_autofree uint8_t *buf = g_malloc(len);
+    dsim_load(ctx, RAFT_KEY_SNAPSHOT, buf, len, NULL);
+    r->snapshot = g_bytes_new(buf + sizeof hdr, hdr.size);
+    r->snap_index = hdr.last_index;
+    r->snap_term = hdr.last_term;
+    bool ok = kv_store_restore(r->kv, r->snapshot);
+    g_assert(ok && kv_store_applied(r->kv) == r->snap_index);
+    r->commit_index = r->last_applied = r->snap_index;
+}
+
 /* Whatever was synced before the crash comes back; a store that never saw a write (a node
  * that crashed before its first sync) gives an empty log at term 0. Missing or short
- * entries below the last index would mean storage lost a synced write: a kernel bug. */
+ * entries between the snapshot and the last index would mean storage lost a synced write:
+ * a kernel bug. */
 void raft_log_recover(RaftNode *r, DsimCtx *ctx)
 {
     RaftHardState hs = { .current_term = 0, .voted_for = DSIM_NOBODY };
@@ -144,9 +206,11 @@ void raft_log_recover(RaftNode *r, DsimCtx *ctx)
     if (dsim_load(ctx, RAFT_KEY_LOG_LAST, &last, sizeof last, &len))
         g_assert(len == sizeof last);
     raft_log_init(r);
-    g_array_set_size(r->log, (guint) last);
-    for (uint64_t i = 1; i <= last; i++) {
-        RaftEntry *e = &g_array_index(r->log, RaftEntry, i - 1);
+    recover_snapshot(r, ctx);
+    g_assert(last >= r->snap_index);
+    g_array_set_size(r->log, (guint) (last - r->snap_index));
+    for (uint64_t i = r->snap_index + 1; i <= last; i++) {
+        RaftEntry *e = &g_array_index(r->log, RaftEntry, i - r->snap_index - 1);
         bool found = dsim_load(ctx, RAFT_KEY_ENTRY(i), e, sizeof *e, &len);
         g_assert(found && len == sizeof *e);
     }

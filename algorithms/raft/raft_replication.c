@@ -23,6 +23,11 @@ void raft_send_append(RaftNode *r, DsimCtx *ctx, unsigned i)
     uint64_t last = raft_log_last_index(r);
 
     g_assert(i != r->self && p->next_index >= 1 && p->next_index <= last + 1);
+    if (p->next_index <= r->snap_index) {
+        /* §7: the entries it needs were compacted */
+        raft_send_snapshot(r, ctx, i);
+        return;
+    }
     uint64_t prev = p->next_index - 1;
     uint64_t n = MIN(last - prev, (uint64_t) cfg->max_batch);
     RaftAppendReq *req = (RaftAppendReq *) (void *) r->send_buf;
@@ -100,7 +105,10 @@ void raft_on_append_req(RaftNode *r, DsimCtx *ctx, DsimNodeId from, const RaftAp
         reply(ctx, from, &resp);
         return;
     }
-    if (raft_log_term_at(r, req->prev_index) != req->prev_term) {
+    /* An entry inside this node's snapshot is committed, and so is in every later leader's
+     * log (Leader Completeness): prevLogIndex below snap_index matches without a look. */
+    if (req->prev_index >= r->snap_index
+        && raft_log_term_at(r, req->prev_index) != req->prev_term) {
         resp.conflict_term = raft_log_term_at(r, req->prev_index);
         resp.conflict_index = raft_log_first_of_term(r, req->prev_index);
         reply(ctx, from, &resp);
@@ -111,13 +119,15 @@ void raft_on_append_req(RaftNode *r, DsimCtx *ctx, DsimNodeId from, const RaftAp
     /* bug truncate-on-append: the log is cut after prevLogIndex even where the entries
      * match, so a late, duplicated or reordered AppendEntries removes entries this node
      * already acknowledged, and that the leader may have counted to commit them. */
-    if (cfg->bug == RAFT_BUG_TRUNCATE_ON_APPEND && last > req->prev_index) {
-        raft_log_truncate(r, ctx, req->prev_index);
+    if (cfg->bug == RAFT_BUG_TRUNCATE_ON_APPEND && last > MAX(req->prev_index, r->snap_index)) {
+        raft_log_truncate(r, ctx, MAX(req->prev_index, r->snap_index));
         wrote = true;
     }
     for (uint32_t k = 0; k < req->n_entries; k++) {
         const RaftEntry *e = &req->entries[k];
         uint64_t index = req->prev_index + 1 + k;
+        if (index <= r->snap_index)
+            continue; /* in the snapshot: committed, the same entry */
         if (index <= raft_log_last_index(r)) {
             if (raft_log_term_at(r, index) == e->term)
                 continue; /* already there: a repeat or a reordered copy */
@@ -287,4 +297,5 @@ void raft_apply(RaftNode *r, DsimCtx *ctx)
     }
     if (answered > 0)
         g_array_remove_range(r->pending, 0, answered);
+    raft_snapshot_maybe_schedule(r, ctx);
 }

@@ -210,6 +210,41 @@ static void test_heartbeats_put_off_the_election(void)
     CU_ASSERT_TRUE(raft_of(h)->election_deadline > deadline);
 }
 
+/* redraw_timeout (LogCabin's way): each heartbeat draws a new timeout from the range, so the
+ * deadline can move earlier as well as later, and the pending timer follows it when it
+ * does. Without it (above) the duration drawn at the role change is kept. */
+static void test_redraw_timeout_draws_at_every_heartbeat(void)
+{
+    g_autoptr(Harness) h = new_node(3);
+    harness_set_param(h, "redraw_timeout", "true");
+    harness_init(h);
+    bool earlier = false, later = false;
+
+    for (int k = 1; k <= 40; k++) {
+        DsimTime before = raft_of(h)->election_timeout;
+        DsimTime due = raft_of(h)->election_timer_due;
+        harness_set_now(h, DSIM_MS(10) * k);
+        harness_clear(h);
+        deliver_append(h, 1, 1, 0, 0, 0, NULL, 0);
+        const RaftNode *r = raft_of(h);
+        CU_ASSERT_TRUE(r->election_timeout >= DSIM_MS(150) && r->election_timeout <= DSIM_MS(300));
+        CU_ASSERT_EQUAL(r->election_deadline, harness_now(h) + r->election_timeout);
+        CU_ASSERT_TRUE(r->election_timer_due <= r->election_deadline);
+        if (r->election_deadline < due) {
+            /* the pending timer would fire too late: a new one is set for the new deadline */
+            CU_ASSERT_EQUAL(harness_n_cancelled(h), 1);
+            CU_ASSERT_EQUAL_FATAL(harness_n_timers(h), 1);
+            CU_ASSERT_EQUAL(harness_timer(h, 0)->due, r->election_deadline);
+        } else {
+            /* it fires early and re-arms itself for the rest: no queue operation now */
+            CU_ASSERT_EQUAL(harness_n_timers(h), 0);
+        }
+        earlier = earlier || r->election_timeout < before;
+        later = later || r->election_timeout > before;
+    }
+    CU_ASSERT_TRUE(earlier && later);
+}
+
 /* Figure 2, All Servers: "If RPC request or response contains term T > currentTerm: set
  * currentTerm = T, convert to follower"; votedFor belongs to a term and is forgotten. */
 static void test_follower_adopts_higher_term_and_forgets_its_vote(void)
@@ -909,6 +944,270 @@ static void test_describe_and_print(void)
     CU_ASSERT_STRING_EQUAL(s3, "AppendReq term=3 prev=4^2 n=0 commit=4");
 }
 
+/* ---- log compaction (§7) -------------------------------------------------- */
+
+/* A follower with snapshot_every=@every that holds entries 1..@n of term 1 (put k=v1..vn),
+ * all committed and applied. */
+static Harness *follower_with_applied_log(const char *every, unsigned n)
+{
+    Harness *h = new_node(3);
+    g_autofree uint64_t *terms = g_new(uint64_t, n);
+
+    harness_set_param(h, "snapshot_every", every);
+    harness_init(h);
+    for (unsigned i = 0; i < n; i++)
+        terms[i] = 1;
+    give_log(h, terms, n);
+    deliver_append(h, 1, 1, n, 1, n, NULL, 0);
+    CU_ASSERT_EQUAL(raft_of(h)->last_applied, n);
+    return h;
+}
+
+/* The snapshot timer the last apply set (delay 0) fires. */
+static void fire_snapshot_timer(Harness *h)
+{
+    CU_ASSERT_TRUE(raft_of(h)->snapshot_due);
+    harness_fire(h, RAFT_TIMER_SNAPSHOT, 0);
+}
+
+/* §7: "Each server takes snapshots independently, covering just the committed entries in
+ * its log". Once snapshot_every entries are applied, a timer of delay 0 is set; when it
+ * fires, the store is snapshotted at lastApplied, made durable, and the log discarded up to
+ * it. */
+static void test_a_snapshot_replaces_the_applied_log(void)
+{
+    g_autoptr(Harness) h = follower_with_applied_log("4", 5);
+    RaftNode *r = raft_of(h);
+    CU_ASSERT_EQUAL(r->snap_index, 0); /* not yet: in an event of its own */
+    CU_ASSERT_TRUE(r->snapshot_due);
+    bool timer = false;
+    for (unsigned i = 0; i < harness_n_timers(h); i++) {
+        const HarnessTimer *t = harness_timer(h, i);
+        timer = timer || (t->kind == RAFT_TIMER_SNAPSHOT && t->delay == 0);
+    }
+    CU_ASSERT_TRUE(timer);
+    harness_clear(h);
+    deliver_append(h, 1, 1, 5, 1, 5, NULL, 0); /* more applies do not set a second timer */
+    CU_ASSERT_EQUAL(harness_n_timers(h), 0);
+
+    fire_snapshot_timer(h);
+    CU_ASSERT_EQUAL(r->snap_index, 5);
+    CU_ASSERT_EQUAL(r->snap_term, 1);
+    CU_ASSERT_EQUAL(r->log->len, 0);
+    CU_ASSERT_EQUAL(raft_log_last_index(r), 5);
+    CU_ASSERT_EQUAL(raft_log_term_at(r, 5), 1);
+    CU_ASSERT_PTR_NOT_NULL(r->snapshot);
+    CU_ASSERT_TRUE(persisted(h, RAFT_KEY_SNAPSHOT));
+    CU_ASSERT_TRUE(harness_n_syncs(h) >= 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(find_metric(h, "snapshot_taken"));
+    CU_ASSERT_EQUAL(find_metric(h, "snapshot_taken")->value, 5.0);
+
+    /* the log goes on after it; an AppendEntries whose prevLogIndex is in the snapshot
+     * matches, and the entries it covers are skipped */
+    RaftEntry e[3] = { put_entry(1, 4), put_entry(1, 5), put_entry(2, 6) };
+    harness_clear(h);
+    deliver_append(h, 1, 2, 3, 1, 5, e, 3);
+    const RaftAppendResp *a = last_sent(h, RAFT_MSG_APPEND_RESP, 1);
+    CU_ASSERT_TRUE(a->success);
+    CU_ASSERT_EQUAL(a->index, 6);
+    CU_ASSERT_EQUAL(raft_log_last_index(r), 6);
+    CU_ASSERT_EQUAL(raft_log_term_at(r, 6), 2);
+}
+
+/* After a restart: the snapshot, then the log after it. The state machine starts from the
+ * snapshot, and so do commitIndex and lastApplied (a snapshot holds committed entries). */
+static void test_recover_loads_the_snapshot_then_the_log_after_it(void)
+{
+    g_autoptr(Harness) h = follower_with_applied_log("4", 5);
+    fire_snapshot_timer(h);
+    RaftEntry e[2] = { put_entry(1, 6), put_entry(1, 7) };
+    deliver_append(h, 1, 1, 5, 1, 5, e, 2);
+
+    harness_crash(h, true);
+    harness_recover(h);
+
+    const RaftNode *r = raft_of(h);
+    CU_ASSERT_EQUAL(r->snap_index, 5);
+    CU_ASSERT_EQUAL_FATAL(raft_log_last_index(r), 7);
+    CU_ASSERT_EQUAL(raft_log_entry(r, 7)->term, 1);
+    CU_ASSERT_EQUAL(r->commit_index, 5);
+    CU_ASSERT_EQUAL(r->last_applied, 5);
+    CU_ASSERT_EQUAL(kv_store_applied(r->kv), 5);
+    CU_ASSERT_STRING_EQUAL(kv_store_get(r->kv, "k"), "v5");
+
+    deliver_append(h, 1, 1, 7, 1, 7, NULL, 0);
+    CU_ASSERT_EQUAL(raft_of(h)->last_applied, 7);
+    CU_ASSERT_STRING_EQUAL(kv_store_get(raft_of(h)->kv, "k"), "v7");
+}
+
+/* The bytes of a KV store that applied put k=v1 .. v@n (client 0). */
+static GBytes *store_bytes(unsigned n)
+{
+    g_autoptr(KvStore) kv = kv_store_new();
+    g_autoptr(GString) out = g_string_new(NULL);
+
+    for (unsigned i = 1; i <= n; i++) {
+        RaftEntry e = put_entry(1, i);
+        kv_store_apply(kv, e.cmd, e.len, out);
+    }
+    return kv_store_snapshot(kv);
+}
+
+static void deliver_snapshot(Harness *h, unsigned from, uint64_t term, uint64_t last_index,
+                             uint64_t last_term, GBytes *data)
+{
+    gsize size = 0;
+    const void *bytes = g_bytes_get_data(data, &size);
+    g_autofree RaftSnapshotReq *req = g_malloc0(sizeof *req + size);
+
+    *req = (RaftSnapshotReq) { .term = term, .last_index = last_index, .last_term = last_term,
+                               .size = (uint32_t) size };
+    memcpy(req->data, bytes, size);
+    harness_deliver(h, from, RAFT_MSG_SNAPSHOT_REQ, req, sizeof *req + size);
+}
+
+/* Figure 13, InstallSnapshot receiver: "7. Discard the entire log. 8. Reset state machine
+ * using snapshot contents". The snapshot is durable before the answer. */
+static void test_install_snapshot_replaces_a_short_log(void)
+{
+    g_autoptr(Harness) h = started_node(3);
+    const uint64_t terms[] = { 1, 1 };
+    give_log(h, terms, 2);
+    uint64_t epoch = raft_of(h)->log_epoch;
+    g_autoptr(GBytes) data = store_bytes(10);
+    harness_clear(h);
+
+    deliver_snapshot(h, 1, 2, 10, 2, data);
+
+    const RaftNode *r = raft_of(h);
+    CU_ASSERT_EQUAL(r->current_term, 2);
+    CU_ASSERT_EQUAL(r->leader_id, 1);
+    CU_ASSERT_EQUAL(r->snap_index, 10);
+    CU_ASSERT_EQUAL(r->snap_term, 2);
+    CU_ASSERT_EQUAL(raft_log_last_index(r), 10);
+    CU_ASSERT_EQUAL(r->log->len, 0);
+    CU_ASSERT_EQUAL(r->log_epoch, epoch + 1);
+    CU_ASSERT_EQUAL(r->commit_index, 10);
+    CU_ASSERT_EQUAL(r->last_applied, 10);
+    CU_ASSERT_STRING_EQUAL(kv_store_get(r->kv, "k"), "v10");
+    CU_ASSERT_TRUE(persisted(h, RAFT_KEY_SNAPSHOT));
+    CU_ASSERT_TRUE(persisted(h, RAFT_KEY_LOG_LAST));
+    CU_ASSERT_EQUAL(harness_n_syncs(h), 2); /* the new term, then the snapshot */
+    const RaftSnapshotResp *a = last_sent(h, RAFT_MSG_SNAPSHOT_RESP, 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+    CU_ASSERT_EQUAL(a->term, 2);
+    CU_ASSERT_EQUAL(a->last_index, 10);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(find_metric(h, "snapshot_installed"));
+    CU_ASSERT_EQUAL(find_metric(h, "snapshot_installed")->value, 10.0);
+
+    /* and it survives a crash */
+    harness_crash(h, true);
+    harness_recover(h);
+    CU_ASSERT_EQUAL(raft_of(h)->snap_index, 10);
+    CU_ASSERT_EQUAL(raft_log_last_index(raft_of(h)), 10);
+    CU_ASSERT_STRING_EQUAL(kv_store_get(raft_of(h)->kv, "k"), "v10");
+}
+
+/* "6. If existing log entry has same index and term as snapshot's last included entry,
+ * retain log entries following it and reply". */
+static void test_install_snapshot_keeps_the_log_after_a_matching_entry(void)
+{
+    g_autoptr(Harness) h = started_node(3);
+    const uint64_t terms[] = { 1, 1, 1, 1, 1, 1 };
+    give_log(h, terms, 6);
+    uint64_t epoch = raft_of(h)->log_epoch;
+    g_autoptr(GBytes) data = store_bytes(4);
+
+    deliver_snapshot(h, 1, 1, 4, 1, data);
+
+    const RaftNode *r = raft_of(h);
+    CU_ASSERT_EQUAL(r->snap_index, 4);
+    CU_ASSERT_EQUAL_FATAL(raft_log_last_index(r), 6);
+    CU_ASSERT_EQUAL(r->log_epoch, epoch);
+    CU_ASSERT_EQUAL(r->commit_index, 4);
+    CU_ASSERT_EQUAL(memcmp(raft_log_entry(r, 6)->cmd, put_entry(1, 6).cmd, sizeof(KvCommand)), 0);
+    deliver_append(h, 1, 1, 6, 1, 6, NULL, 0);
+    CU_ASSERT_STRING_EQUAL(kv_store_get(raft_of(h)->kv, "k"), "v6");
+}
+
+/* "1. Reply immediately if term < currentTerm"; and a snapshot of entries already committed
+ * (a late or repeated message) changes nothing. */
+static void test_old_or_covered_snapshots_change_nothing(void)
+{
+    g_autoptr(Harness) h = follower_with_applied_log("0", 5);
+    g_autoptr(GBytes) data = store_bytes(3);
+    deliver_append(h, 2, 3, 5, 1, 5, NULL, 0); /* term 3 now */
+    harness_clear(h);
+
+    deliver_snapshot(h, 1, 2, 3, 1, data);
+    const RaftSnapshotResp *a = last_sent(h, RAFT_MSG_SNAPSHOT_RESP, 1);
+    CU_ASSERT_EQUAL(a->term, 3);
+    CU_ASSERT_EQUAL(a->last_index, 0);
+
+    deliver_snapshot(h, 2, 3, 3, 1, data);
+    a = last_sent(h, RAFT_MSG_SNAPSHOT_RESP, 2);
+    CU_ASSERT_EQUAL(a->last_index, 3);
+    const RaftNode *r = raft_of(h);
+    CU_ASSERT_EQUAL(r->snap_index, 0);
+    CU_ASSERT_EQUAL(raft_log_last_index(r), 5);
+    CU_ASSERT_EQUAL(r->last_applied, 5);
+    CU_ASSERT_EQUAL(harness_n_persisted(h), 0);
+}
+
+/* §7: "The leader uses a new RPC called InstallSnapshot to send snapshots to followers that
+ * are too far behind": one whose next entry the leader has compacted. Its answer moves
+ * matchIndex to the snapshot, and AppendEntries go on from there. */
+static void test_leader_sends_a_snapshot_to_a_follower_behind_it(void)
+{
+    g_autoptr(Harness) h = new_node(3);
+    harness_set_param(h, "snapshot_every", "3");
+    harness_init(h);
+    elect(h); /* the no-op at 1 */
+    RaftNode *r = raft_of(h);
+    for (unsigned i = 1; i <= 3; i++) {
+        RaftEntry e = put_entry(1, i);
+        harness_request(h, i, 0, e.cmd, e.len);
+    }
+    deliver_append_resp(h, 1, (RaftAppendResp) { .term = 1, .index = 4, .success = 1 });
+    CU_ASSERT_EQUAL(r->commit_index, 4);
+    fire_snapshot_timer(h);
+    CU_ASSERT_EQUAL(r->snap_index, 4);
+    RaftEntry e = put_entry(1, 4);
+    harness_request(h, 9, 0, e.cmd, e.len); /* index 5, in the log */
+    harness_clear(h);
+
+    /* r3 never answered: it is still probed from index 1, the election's nextIndex, which
+     * is now in the snapshot; r2 is up to date */
+    CU_ASSERT_EQUAL(r->peers[2].next_index, 1);
+    harness_fire(h, RAFT_TIMER_HEARTBEAT, 1);
+    CU_ASSERT_PTR_NULL(last_sent(h, RAFT_MSG_APPEND_REQ, 2));
+    CU_ASSERT_PTR_NOT_NULL(last_sent(h, RAFT_MSG_APPEND_REQ, 1));
+    const RaftSnapshotReq *q = last_sent(h, RAFT_MSG_SNAPSHOT_REQ, 2);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(q);
+    CU_ASSERT_EQUAL(q->term, 1);
+    CU_ASSERT_EQUAL(q->last_index, 4);
+    CU_ASSERT_EQUAL(q->last_term, 1);
+    CU_ASSERT_EQUAL(q->size, g_bytes_get_size(r->snapshot));
+    CU_ASSERT_TRUE(r->peers[2].probing);
+
+    /* a heartbeat before the answer sends it again (it is a probe) */
+    harness_clear(h);
+    harness_fire(h, RAFT_TIMER_HEARTBEAT, 1);
+    CU_ASSERT_PTR_NOT_NULL(last_sent(h, RAFT_MSG_SNAPSHOT_REQ, 2));
+
+    harness_clear(h);
+    RaftSnapshotResp ok = { .term = 1, .last_index = 4 };
+    harness_deliver(h, 2, RAFT_MSG_SNAPSHOT_RESP, &ok, sizeof ok);
+    CU_ASSERT_EQUAL(r->peers[2].match_index, 4);
+    CU_ASSERT_FALSE(r->peers[2].probing);
+    const RaftAppendReq *a = last_sent(h, RAFT_MSG_APPEND_REQ, 2);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+    CU_ASSERT_EQUAL(a->prev_index, 4);
+    CU_ASSERT_EQUAL(a->prev_term, 1);
+    CU_ASSERT_EQUAL(a->n_entries, 1);
+    CU_ASSERT_EQUAL(r->peers[2].next_index, 6);
+}
+
 /* ---- tiny worlds --------------------------------------------------------- */
 
 static DsimScenario *load(const char *xml)
@@ -1081,6 +1380,94 @@ static void test_restarted_follower_applies_its_log_again(void)
     CU_ASSERT_TRUE(dsim_world_passed(w));
 }
 
+/* §7 in a world: a follower cut off while the others commit and compact far past its log
+ * comes back and is brought up to date by InstallSnapshot; then every node has applied the
+ * same commands, and the clients' acknowledged writes are there. */
+static void test_a_lagging_follower_catches_up_by_snapshot(void)
+{
+    const char *xml =
+        "<scenario name='t' seed='1' duration='6s'>"
+        "  <network><latency>uniform(5ms,15ms)</latency></network>"
+        "  <group id='r' protocol='raft' count='3'>"
+        "    <param name='snapshot_every'>10</param><param name='prevote'>true</param>"
+        "  </group>"
+        "  <workload type='kv' target='r' clients='2' rate='50/s' keys='3' start='500ms'"
+        "            stop='5s'/>"
+        "  <faults><disconnect at='1s' node='follower(r)' as='F'/>"
+        "          <connect at='3s' node='F'/></faults>"
+        "  <checks><invariant name='election-safety'/><invariant name='leader-append-only'/>"
+        "    <invariant name='log-matching'/><invariant name='leader-completeness'/>"
+        "    <invariant name='state-machine-safety'/><linearizable model='kv'/>"
+        "    <expect at='5500ms' group='r' agree='all'/></checks>"
+        "</scenario>";
+    for (uint64_t seed = 1; seed <= 3; seed++) {
+        g_autoptr(DsimScenario) sc = load(xml);
+        g_autoptr(DsimWorld) w = dsim_world_new(sc, seed, NULL);
+        dsim_world_run_until(w, DSIM_MS(2999));
+        DsimNodeId l;
+        CU_ASSERT_EQUAL_FATAL(leaders(w, &l), 1);
+        uint64_t lag = DSIM_NOBODY;
+        for (DsimNodeId id = 0; id < 3; id++) {
+            if (id != l && world_raft(w, id)->commit_index < world_raft(w, l)->snap_index)
+                lag = id;
+        }
+        CU_ASSERT_NOT_EQUAL_FATAL(lag, DSIM_NOBODY); /* it needs compacted entries */
+
+        dsim_world_run(w, NULL, NULL);
+        CU_ASSERT_TRUE(world_raft(w, (DsimNodeId) lag)->snap_index > 0);
+        bool installed = false;
+        for (unsigned i = 0; i < dsim_world_n_metrics(w); i++)
+            installed = installed || strcmp(dsim_world_metric(w, i)->name, "snapshot_installed") == 0;
+        CU_ASSERT_TRUE(installed);
+        CU_ASSERT_TRUE(dsim_world_passed(w));
+    }
+}
+
+/* figure16.xml builds the paper's Figure 16 setup: until the crash, r4 and r5 hold only the
+ * leader's first entry while the others hold the clients' writes too, every follower hears
+ * the same heartbeats; after it, the new leader is one of the two survivors with the full
+ * log, and election_time_seconds is the time from the crash to it. */
+static void test_figure16_survivors_with_short_logs_cannot_win(void)
+{
+    for (uint64_t seed = 1; seed <= 5; seed++) {
+        g_autofree char *path = testutil_srcpath("scenarios/raft/figure16.xml");
+        g_autoptr(GError) error = NULL;
+        g_autoptr(DsimScenario) sc = dsim_scenario_load_file(path, &error);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(sc);
+        g_autoptr(DsimWorld) w = dsim_world_new(sc, seed, NULL);
+
+        dsim_world_run_until(w, DSIM_MS(2999));
+        DsimNodeId old;
+        CU_ASSERT_EQUAL_FATAL(leaders(w, &old), 1);
+        CU_ASSERT_TRUE(old <= 2);
+        uint64_t full = raft_log_last_index(world_raft(w, old));
+        CU_ASSERT_TRUE(full > 5);
+        for (DsimNodeId id = 0; id < 5; id++) {
+            const RaftNode *r = world_raft(w, id);
+            CU_ASSERT_EQUAL(raft_log_last_index(r), id >= 3 ? 1 : full);
+            CU_ASSERT_EQUAL(r->leader_id, old);
+            CU_ASSERT_EQUAL(r->role, id == old ? RAFT_LEADER : RAFT_FOLLOWER);
+        }
+
+        dsim_world_run(w, NULL, NULL);
+        DsimNodeId now;
+        CU_ASSERT_EQUAL(leaders(w, &now), 1);
+        CU_ASSERT_TRUE(now <= 2 && now != old);
+        CU_ASSERT_TRUE(dsim_world_passed(w));
+        bool measured = false;
+        for (unsigned i = 0; i < dsim_world_n_metrics(w); i++) {
+            const DsimMetricStat *m = dsim_world_metric(w, i);
+            if (strcmp(m->name, "election_time_seconds") == 0) {
+                measured = m->count == 1 && m->sum > 0.075 && m->sum < 1.0;
+                if (!measured)
+                    printf("\n    seed %" PRIu64 ": %u samples, sum %g\n", seed,
+                           (unsigned) m->count, m->sum);
+            }
+        }
+        CU_ASSERT_TRUE(measured);
+    }
+}
+
 /* ---- each known bug is caught on a shipped scenario ------------------------------ */
 
 /* Runs scenarios/raft/@file with param @name=@value and @seed, to the end. */
@@ -1201,6 +1588,7 @@ CU_TestInfo raft_election_tests[] = {
       test_a_node_starts_as_follower_with_a_timeout_in_the_range },
     { "election timeout starts an election", test_election_timeout_starts_an_election },
     { "heartbeats put off the election", test_heartbeats_put_off_the_election },
+    { "redraw_timeout draws at every heartbeat", test_redraw_timeout_draws_at_every_heartbeat },
     { "follower adopts higher term and forgets its vote",
       test_follower_adopts_higher_term_and_forgets_its_vote },
     { "vote is granted once per term", test_vote_is_granted_once_per_term },
@@ -1257,6 +1645,15 @@ CU_TestInfo raft_replication_tests[] = {
     { "heartbeat reprobes and refreshes", test_heartbeat_reprobes_and_refreshes },
     { "append carries at most max_batch entries",
       test_append_carries_at_most_max_batch_entries },
+    { "a snapshot replaces the applied log", test_a_snapshot_replaces_the_applied_log },
+    { "recover loads the snapshot then the log after it",
+      test_recover_loads_the_snapshot_then_the_log_after_it },
+    { "install snapshot replaces a short log", test_install_snapshot_replaces_a_short_log },
+    { "install snapshot keeps the log after a matching entry",
+      test_install_snapshot_keeps_the_log_after_a_matching_entry },
+    { "old or covered snapshots change nothing", test_old_or_covered_snapshots_change_nothing },
+    { "leader sends a snapshot to a follower behind it",
+      test_leader_sends_a_snapshot_to_a_follower_behind_it },
     CU_TEST_INFO_NULL,
 };
 
@@ -1270,6 +1667,10 @@ CU_TestInfo raft_world_tests[] = {
       test_check_quorum_deposes_an_isolated_leader_before_the_heal },
     { "restarted follower applies its log again",
       test_restarted_follower_applies_its_log_again },
+    { "a lagging follower catches up by snapshot",
+      test_a_lagging_follower_catches_up_by_snapshot },
+    { "figure16: survivors with short logs cannot win",
+      test_figure16_survivors_with_short_logs_cannot_win },
     CU_TEST_INFO_NULL,
 };
 

@@ -57,8 +57,10 @@ static View *view_new(const char *name, unsigned n)
 
 static void view_free(View *v)
 {
-    for (unsigned i = 0; i < v->g.n; i++)
+    for (unsigned i = 0; i < v->g.n; i++) {
         raft_log_clear(&v->nodes[i]);
+        kv_store_free(v->nodes[i].kv);
+    }
     if (v->inv->fini != NULL)
         v->inv->fini(v->scratch);
     else
@@ -349,6 +351,129 @@ static void test_state_machine_safety_follows_a_node_through_a_restart(void)
     CU_ASSERT_FALSE(check(v, 0)); /* its new first apply differs from its old one */
 }
 
+/* ---- with snapshots (§7) -------------------------------------------------- */
+
+/* Member @i's entries 1..@index go into a snapshot, as raft_log_compact() does. */
+static void compact(View *v, unsigned i, uint64_t index)
+{
+    RaftNode *r = &v->nodes[i];
+
+    r->snap_term = raft_log_term_at(r, index);
+    g_array_remove_range(r->log, 0, (guint) (index - r->snap_index));
+    r->snap_index = index;
+}
+
+/* A leader that compacts its own prefix deletes nothing. */
+static void test_leader_append_only_allows_compaction(void)
+{
+    g_autoptr(View) v = view_new("leader-append-only", 2);
+    const uint64_t t[] = { 1, 2, 2 };
+
+    set_log(v, 0, t, 3);
+    set_role(v, 0, RAFT_LEADER, 2);
+    CU_ASSERT_TRUE(check(v, 0));
+    compact(v, 0, 3);
+    CU_ASSERT_TRUE(check(v, 0));
+    RaftEntry e = entry(2, 4);
+    g_array_append_val(v->nodes[0].log, e);
+    CU_ASSERT_TRUE(check(v, 0));
+}
+
+/* Logs compacted to different points are compared above the later snapshot, and a
+ * difference there is still caught. */
+static void test_log_matching_compares_above_the_snapshots(void)
+{
+    g_autoptr(View) v = view_new("log-matching", 2);
+    const uint64_t t[] = { 1, 1, 2, 2, 2 };
+
+    set_log(v, 0, t, 5);
+    set_log(v, 1, t, 5);
+    compact(v, 0, 4);
+    compact(v, 1, 2);
+    CU_ASSERT_TRUE(check(v, 2));
+    RaftEntry e = entry(3, 6), f = entry(3, 7);
+    g_array_append_val(v->nodes[0].log, e);
+    g_array_append_val(v->nodes[1].log, f);
+    CU_ASSERT_FALSE(check(v, 1));
+    CU_ASSERT_STRING_EQUAL(v->why->str, "r1 and r2 hold different entries of term 3 at index 6");
+}
+
+/* A follower that installed a snapshot never showed the entries it covers committed; the
+ * snapshot's last entry must still be the committed one. */
+static void test_leader_completeness_checks_an_installed_snapshot(void)
+{
+    g_autoptr(View) v = view_new("leader-completeness", 2);
+    const uint64_t a[] = { 1, 2, 2 }, b[] = { 1, 3 };
+
+    set_log(v, 0, a, 3);
+    v->nodes[0].commit_index = 3;
+    set_role(v, 0, RAFT_FOLLOWER, 2);
+    CU_ASSERT_TRUE(check(v, 0));
+    set_log(v, 1, b, 2);
+    compact(v, 1, 2);
+    v->nodes[1].commit_index = 2;
+    set_role(v, 1, RAFT_FOLLOWER, 3);
+    CU_ASSERT_FALSE(check(v, 1));
+    CU_ASSERT_STRING_EQUAL(v->why->str, "r2 holds a snapshot up to index 2 of term 3, but r1 "
+                                        "had committed an entry of term 2 there in term 2");
+}
+
+/* Member @i applies its log up to @upto into its own KV store, as raft_apply() does. */
+static void apply_to_store(View *v, unsigned i, uint64_t upto)
+{
+    RaftNode *r = &v->nodes[i];
+    g_autoptr(GString) out = g_string_new(NULL);
+
+    if (r->kv == NULL)
+        r->kv = kv_store_new();
+    while (r->last_applied < upto) {
+        const RaftEntry *e = raft_log_entry(r, ++r->last_applied);
+        kv_store_apply(r->kv, e->cmd, e->len, out);
+    }
+}
+
+/* A node that restored a snapshot applied the entries it covers without holding them: its
+ * store's digest at the snapshot's index must be that of the nodes that applied them. */
+static void test_state_machine_safety_checks_a_restored_store(void)
+{
+    g_autoptr(View) v = view_new("state-machine-safety", 2);
+    const uint64_t t[] = { 1, 1, 1 };
+
+    set_log(v, 0, t, 3);
+    apply_to_store(v, 0, 3);
+    CU_ASSERT_TRUE(check(v, 0));
+
+    /* r2 installs a snapshot of a store that applied other commands */
+    g_autoptr(KvStore) other = kv_store_new();
+    g_autoptr(GString) out = g_string_new(NULL);
+    for (uint64_t k = 1; k <= 3; k++) {
+        RaftEntry e = entry(1, k + 10);
+        kv_store_apply(other, e.cmd, e.len, out);
+    }
+    g_autoptr(GBytes) snap = kv_store_snapshot(other);
+    RaftNode *r = &v->nodes[1];
+    r->kv = kv_store_new();
+    CU_ASSERT_TRUE(kv_store_restore(r->kv, snap));
+    r->snap_index = r->last_applied = r->commit_index = 3;
+    r->snap_term = 1;
+    CU_ASSERT_FALSE(check(v, 1));
+    CU_ASSERT_STRING_EQUAL(v->why->str, "r2 and r1 applied different sequences up to index 3 "
+                                        "(their state machines differ there)");
+
+    /* a snapshot of r1's own store passes */
+    g_autoptr(GBytes) good = kv_store_snapshot(v->nodes[0].kv);
+    CU_ASSERT_TRUE(kv_store_restore(r->kv, good));
+    g_autoptr(View) w = view_new("state-machine-safety", 2);
+    set_log(w, 0, t, 3);
+    apply_to_store(w, 0, 3);
+    CU_ASSERT_TRUE(check(w, 0));
+    w->nodes[1].kv = kv_store_new();
+    CU_ASSERT_TRUE(kv_store_restore(w->nodes[1].kv, good));
+    w->nodes[1].snap_index = w->nodes[1].last_applied = w->nodes[1].commit_index = 3;
+    w->nodes[1].snap_term = 1;
+    CU_ASSERT_TRUE(check(w, 1));
+}
+
 CU_TestInfo raft_invariants_tests[] = {
     { "election safety catches two leaders of one term",
       test_election_safety_catches_two_leaders_of_one_term },
@@ -376,5 +501,12 @@ CU_TestInfo raft_invariants_tests[] = {
       test_state_machine_safety_catches_two_commands_at_one_index },
     { "state machine safety follows a node through a restart",
       test_state_machine_safety_follows_a_node_through_a_restart },
+    { "leader append-only allows compaction", test_leader_append_only_allows_compaction },
+    { "log matching compares above the snapshots",
+      test_log_matching_compares_above_the_snapshots },
+    { "leader completeness checks an installed snapshot",
+      test_leader_completeness_checks_an_installed_snapshot },
+    { "state machine safety checks a restored store",
+      test_state_machine_safety_checks_a_restored_store },
     CU_TEST_INFO_NULL,
 };
