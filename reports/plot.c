@@ -21,6 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "algorithms/gossip/theory.h"
+#include "sim/param.h"
+#include "sim/scenario.h"
 #include "sim/time.h"
 
 #define WIDTH 900
@@ -360,6 +363,216 @@ static void plot_cdf(Plot *p)
     script_tail(p);
 }
 
+/* ---- gossip: the fraction of members informed over time, beside the theory -------------- */
+
+static const DsimSeries *series_named(const DsimRunData *d, const char *name)
+{
+    for (unsigned i = 0; i < d->series->len; i++) {
+        const DsimSeries *s = g_ptr_array_index(d->series, i);
+        if (strcmp(s->name, name) == 0)
+            return s;
+    }
+    return NULL;
+}
+
+static unsigned gossip_members(const DsimRunResult *r)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < r->groups->len; i++) {
+        const DsimResultGroup *g = &g_array_index(r->groups, DsimResultGroup, i);
+        if (g->protocol != NULL && strcmp(g->protocol, "gossip") == 0)
+            n += g->count;
+    }
+    return n;
+}
+
+/* A group parameter as the scenario file sets it, else the protocol's default. */
+static const char *group_param(const DsimGroupSpec *g, const char *name)
+{
+    for (unsigned i = 0; i < g->param_names->len; i++) {
+        if (strcmp(g_ptr_array_index(g->param_names, i), name) == 0)
+            return g_ptr_array_index(g->param_values, i);
+    }
+    const DsimParam *p = dsim_param_find(g->protocol->params, name);
+    return p != NULL ? p->def : NULL;
+}
+
+/* The run data keeps no protocol parameters, so the fan-out and period come from the
+ * scenario file, when it can still be read, has one gossip group of push with never-stopping
+ * rumors in synchronous rounds on a complete graph, and agrees with the run: the closed form
+ * for that k and the group's size must give the predicted_rounds the run sampled (a --param
+ * that changed the fan-out or the size shows there; one that changed only the period does
+ * not). FALSE when any of this fails: then the plot has no theoretical curve. */
+static bool gossip_push_setting(const DsimRunResult *r, unsigned n, double predicted,
+                                double *k, DsimTime *period)
+{
+    if (r->file == NULL || !g_file_test(r->file, G_FILE_TEST_IS_REGULAR))
+        return false;
+    g_autoptr(DsimScenario) sc = dsim_scenario_load_file(r->file, NULL);
+    if (sc == NULL)
+        return false;
+    const DsimGroupSpec *found = NULL;
+    for (unsigned i = 0; i < sc->groups->len; i++) {
+        const DsimGroupSpec *g = &g_array_index(sc->groups, DsimGroupSpec, i);
+        if (strcmp(g->protocol->name, "gossip") != 0)
+            continue;
+        if (found != NULL)
+            return false;
+        found = g;
+    }
+    if (found == NULL || found->count != n)
+        return false;
+    const char *mode = group_param(found, "mode"), *stop = group_param(found, "stop");
+    const char *rounds = group_param(found, "rounds"), *topo = group_param(found, "topology");
+    const char *fanout = group_param(found, "fanout"), *per = group_param(found, "period");
+    if (mode == NULL || strcmp(mode, "push") != 0 || stop == NULL || strcmp(stop, "never") != 0
+        || rounds == NULL || strcmp(rounds, "sync") != 0 || topo == NULL
+        || strcmp(topo, "complete") != 0 || fanout == NULL || per == NULL)
+        return false;
+    char *end = NULL;
+    long f = strtol(fanout, &end, 10);
+    if (*end != '\0' || f < 1 || !dsim_time_parse(per, period) || *period <= 0)
+        return false;
+    *k = (double) f;
+    return fabs(gossip_theory_push_rounds((double) n, *k) - predicted) < 1e-6;
+}
+
+/* The measured curve is a step from the sorted informed_at_seconds samples (time since the
+ * update was injected): after the j-th smallest, j members out of the group are informed
+ * (with several updates, j pairs out of members times updates). When the samples were
+ * thinned (every k-th kept), each kept one stands for count/kept.
+ *
+ * The theoretical curve is the deterministic mean-field recurrence of push gossip per period,
+ *     i_{t+1} = 1 - (1 - i_t) exp(-k i_t),   i_0 = 1/N,
+ * an uninformed member being missed by all k*i*N pushes of a round with probability about
+ * e^{-k i}: the classic approximation behind the push bounds of Pittel ("On spreading a
+ * rumor", SIAM J. Appl. Math. 47, 1987) and Karp, Schindelhauer, Shenker & Vöcking
+ * ("Randomized rumor spreading", FOCS 2000). It is run until fewer than half a member is
+ * left uninformed, and drawn as steps at multiples of the period, beside a vertical line at
+ * the run's predicted_rounds periods (the closed form, theory.h). */
+static void plot_informed_fraction(Plot *p)
+{
+    const DsimRunResult *r = p->r;
+    const DsimSeries *s = series_named(r->data, "informed_at_seconds");
+    const DsimSeries *pr = series_named(r->data, "predicted_rounds");
+    size_t len = s->samples->len;
+    g_autofree double *v = g_new(double, len);
+    for (size_t i = 0; i < len; i++)
+        v[i] = g_array_index(s->samples, DsimSample, i).value;
+    qsort(v, len, sizeof *v, cmp_double);
+    unsigned n = gossip_members(r);
+    if (n == 0)
+        n = r->n_nodes;
+    uint64_t updates = MAX((s->count + n - 1) / MAX(n, 1), 1);
+    double whole = (double) n * (double) updates;
+    double predicted = pr != NULL && pr->samples->len > 0 ? g_array_index(pr->samples, DsimSample, 0).value : NAN;
+    double k = 0;
+    DsimTime period = 0;
+    bool theory = !isnan(predicted) && gossip_push_setting(r, n, predicted, &k, &period);
+
+    g_autofree char *title = theory
+        ? g_strdup_printf("Fraction of members informed (N=%u, push, fan-out %g, period %g s) and the mean-field theory",
+                          n, k, (double) period / 1e9)
+        : g_strdup_printf("Fraction of members informed over time (N=%u)", n);
+    script_head(p, title, 420);
+    g_string_append_printf(p->dat, "# measured: seconds_since_injection\tfraction_informed (of %u member%s x %" PRIu64 " update%s)\n",
+                           n, n == 1 ? "" : "s", updates, updates == 1 ? "" : "s");
+    g_string_append(p->dat, "0\t0.000000\n");
+    double scale = (double) s->count / (double) len;
+    for (size_t j = 0; j < len; j++)
+        g_string_append_printf(p->dat, "%.9g\t%.6f\n", v[j], MIN((double) (j + 1) * scale / whole, 1.0));
+    double x_max = v[len - 1];
+    if (theory) {
+        double per = (double) period / 1e9;
+        g_string_append(p->dat, "\n\n# mean-field push: seconds (round x period)\tfraction_informed\n");
+        double i = 1.0 / n;
+        for (unsigned t = 0; t <= 1000; t++) {
+            g_string_append_printf(p->dat, "%.9g\t%.6f\n", t * per, i);
+            if ((1.0 - i) * n < 0.5)
+                break;
+            i = 1.0 - (1.0 - i) * exp(-k * i);
+        }
+        x_max = MAX(x_max, predicted * per);
+        g_string_append_printf(p->gp, "set arrow from %.9g, graph 0 to %.9g, graph 1 nohead dt 2 lw 1.5 lc rgb \"#e31a1c\"\n",
+                               predicted * per, predicted * per);
+        g_string_append_printf(p->gp, "set label \"predicted_rounds = %.3g (%.3g s)\" at %.9g, graph 0.5 right offset -0.5,0 textcolor rgb \"#e31a1c\"\n",
+                               predicted, predicted * per, predicted * per);
+    }
+    g_string_append_printf(p->gp, "set xlabel \"seconds since the update was injected\"\nset xrange [0:%.9g]\n"
+                                  "set ylabel \"fraction of members informed\"\nset yrange [0:1.02]\nset key left top\n"
+                                  "plot \"%s.dat\" index 0 using 1:2 with steps lw 2 lc rgb \"#1f78b4\" title \"measured\"",
+                           x_max > 0 ? x_max * 1.05 : 1.0, p->name);
+    if (theory)
+        g_string_append_printf(p->gp, ", \\\n     \"%s.dat\" index 1 using 1:2 with steps lw 2 dt 3 lc rgb \"#33a02c\" title \"mean-field push i' = 1 - (1 - i) exp(-k i)\", \\\n"
+                                      "     NaN with lines dt 2 lw 1.5 lc rgb \"#e31a1c\" title \"predicted_rounds (closed form)\"",
+                               p->name);
+    g_string_append(p->gp, "\n");
+    script_tail(p);
+}
+
+/* ---- SWIM: when deaths were first confirmed and when every member knew -------------------- */
+
+/* Three blocks over absolute virtual time: each confirmation (confirmed_at_seconds, by the
+ * member whose suspicion timer ran out), the running count of dead_known_at_seconds samples
+ * (members learning of a death), and false positives (a live member told it was confirmed
+ * dead). The samples do not name the dead member, so deaths are not told apart: the first
+ * confirmation and the last dead_known sample are in the title. */
+static void plot_swim_detection(Plot *p)
+{
+    const DsimRunData *d = p->r->data;
+    const DsimSeries *conf = series_named(d, "confirmed_at_seconds");
+    const DsimSeries *known = series_named(d, "dead_known_at_seconds");
+    const DsimSeries *fp = series_named(d, "false_positive");
+    DsimTime first = g_array_index(conf->samples, DsimSample, 0).time;
+    for (unsigned i = 1; i < conf->samples->len; i++)
+        first = MIN(first, g_array_index(conf->samples, DsimSample, i).time);
+    DsimTime last = 0;
+    if (known != NULL) {
+        for (unsigned i = 0; i < known->samples->len; i++)
+            last = MAX(last, g_array_index(known->samples, DsimSample, i).time);
+    }
+    uint64_t fps = fp != NULL ? fp->count : 0;
+    g_autoptr(GString) title = g_string_new(NULL);
+    g_string_append_printf(title, "SWIM detection: first confirmation at %.3f s", (double) first / 1e9);
+    if (known != NULL && known->samples->len > 0)
+        g_string_append_printf(title, ", last member learned at %.3f s", (double) last / 1e9);
+    g_string_append_printf(title, ", %" PRIu64 " false positive%s", fps, fps == 1 ? "" : "s");
+    script_head(p, title->str, 420);
+    script_time_axis(p);
+
+    g_string_append(p->dat, "# confirmations: time_s\tordinal\tnode\n");
+    for (unsigned i = 0; i < conf->samples->len; i++) {
+        const DsimSample *x = &g_array_index(conf->samples, DsimSample, i);
+        put_seconds(p->dat, x->time);
+        g_string_append_printf(p->dat, "\t%u\t%s\n", i + 1, x->node);
+    }
+    g_string_append(p->dat, "\n\n# dead known: time_s\tmembers_informed_of_a_death (running count)\n");
+    double kscale = known != NULL && known->samples->len > 0
+        ? (double) known->count / (double) known->samples->len : 1;
+    g_string_append(p->dat, "0.000000000\t0\n");
+    for (unsigned i = 0; known != NULL && i < known->samples->len; i++) {
+        const DsimSample *x = &g_array_index(known->samples, DsimSample, i);
+        put_seconds(p->dat, x->time);
+        g_string_append_printf(p->dat, "\t%.0f\n", (double) (i + 1) * kscale);
+    }
+    g_string_append(p->dat, "\n\n# false positives: time_s\tnode\n");
+    bool any_fp = fp != NULL && fp->samples->len > 0;
+    for (unsigned i = 0; any_fp && i < fp->samples->len; i++) {
+        const DsimSample *x = &g_array_index(fp->samples, DsimSample, i);
+        put_seconds(p->dat, x->time);
+        g_string_append_printf(p->dat, "\t%s\n", x->node);
+    }
+    if (!any_fp) /* gnuplot refuses an empty block: one point no range shows */
+        g_string_append(p->dat, "NaN\t-\n");
+    g_string_append_printf(p->gp,
+        "set ylabel \"count\"\nset yrange [0:*]\nset key left top\n"
+        "plot \"%s.dat\" index 1 using 1:2 with steps lw 2 lc rgb \"#1f78b4\" title \"members that know of a death\", \\\n"
+        "     \"%s.dat\" index 0 using 1:2 with points pt 7 ps 0.8 lc rgb \"#33a02c\" title \"confirmations (n-th)\", \\\n"
+        "     \"%s.dat\" index 2 using 1:(0) with points pt 2 ps 1.5 lw 2 lc rgb \"#e31a1c\" title \"false positive\"\n",
+        p->name, p->name, p->name);
+    script_tail(p);
+}
+
 /* ---- which plots ------------------------------------------------------------------------- */
 
 typedef struct {
@@ -375,6 +588,8 @@ static const PlotKind kinds[] = {
     { "node-status", "node-status", plot_node_status },
     { "messages", "messages", plot_messages },
     { "throughput", "throughput", plot_throughput },
+    { "informed-fraction", "informed-fraction", plot_informed_fraction },
+    { "swim-detection", "swim-detection", plot_swim_detection },
     { "metric-", "metrics", plot_metric },
     { "cdf-", "latency-cdf", plot_cdf },
     { NULL, NULL, NULL },
@@ -448,6 +663,12 @@ GPtrArray *dsim_report_plot_names(const DsimRunResult *r)
         offer(names, d, g_strdup("messages"));
     if (ops)
         offer(names, d, g_strdup("throughput"));
+    const DsimSeries *informed = series_named(d, "informed_at_seconds");
+    if (informed != NULL && informed->samples->len > 0)
+        offer(names, d, g_strdup("informed-fraction"));
+    const DsimSeries *confirmed = series_named(d, "confirmed_at_seconds");
+    if (confirmed != NULL && confirmed->samples->len > 0)
+        offer(names, d, g_strdup("swim-detection"));
     for (unsigned i = 0; i < d->series->len; i++) {
         const DsimSeries *s = g_ptr_array_index(d->series, i);
         if (s->samples->len > 0)

@@ -221,12 +221,97 @@ static void test_without_gnuplot_the_data_and_scripts_stay(void)
     reports_cleanup(dir);
 }
 
+/* ---- gossip and SWIM: a real run of scenarios/gossip/push.xml (1000 members, fan-out 3,
+ * period 1 s) and of swim-crash.xml ------------------------------------------------------- */
+
+static char *write_run(const DsimRunResult *r)
+{
+    char *dir = g_dir_make_tmp("dsim-plots-XXXXXX", NULL);
+    DsimPlotOptions opt = { .gnuplot = "/nonexistent/gnuplot" };
+    bool rendered = true;
+    g_autoptr(GString) notes = g_string_new(NULL);
+    g_autoptr(GError) error = NULL;
+    CU_ASSERT_TRUE(dsim_report_write_plots(r, dir, &opt, &rendered, notes, &error));
+    return dir;
+}
+
+static void test_informed_fraction_data_and_script(void)
+{
+    g_autoptr(DsimRunResult) r = reports_run("scenarios/gossip/push.xml", false, 0, 0);
+    g_autofree char *names = names_of(r);
+    CU_ASSERT_PTR_NOT_NULL(strstr(names, " informed-fraction "));
+    CU_ASSERT_PTR_NULL(strstr(names, "swim-detection"));
+    char *dir = write_run(r);
+    g_autofree char *dat = reports_read(dir, "plots/informed-fraction.dat");
+    /* the measured steps: from 0, one row per member, the origin first, the last at 1 */
+    CU_ASSERT_TRUE(g_str_has_prefix(dat, "# measured: seconds_since_injection\tfraction_informed (of 1000 members x 1 update)\n"
+                                         "0\t0.000000\n0\t0.001000\n"));
+    g_auto(GStrv) blocks = g_strsplit(dat, "\n\n\n", -1);
+    CU_ASSERT_EQUAL(g_strv_length(blocks), 2);
+    if (g_strv_length(blocks) == 2) {
+        CU_ASSERT_EQUAL(reports_count(blocks[0], "\n"), 1 + 1 + 1000 - 1);
+        CU_ASSERT_TRUE(g_str_has_suffix(blocks[0], "\t1.000000"));
+        /* the mean-field recurrence i' = 1 - (1 - i) exp(-3 i) from 1/1000, per 1 s period,
+         * until fewer than half a member is left */
+        CU_ASSERT_TRUE(reports_same_text("informed-fraction.dat theory",
+            "# mean-field push: seconds (round x period)\tfraction_informed\n"
+            "0\t0.001000\n1\t0.003993\n2\t0.015851\n3\t0.061555\n4\t0.219794\n"
+            "5\t0.596499\n6\t0.932598\n7\t0.995892\n8\t0.999793\n", blocks[1]));
+    }
+    g_autofree char *gp = reports_read(dir, "plots/informed-fraction.gp");
+    CU_ASSERT_PTR_NOT_NULL(strstr(gp, "set title \"Fraction of members informed (N=1000, push, fan-out 3, period 1 s) and the mean-field theory\"\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(gp,
+        "set arrow from 7.28547724, graph 0 to 7.28547724, graph 1 nohead dt 2 lw 1.5 lc rgb \"#e31a1c\"\n"
+        "set label \"predicted_rounds = 7.29 (7.29 s)\" at 7.28547724, graph 0.5 right offset -0.5,0 textcolor rgb \"#e31a1c\"\n"
+        "set xlabel \"seconds since the update was injected\"\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(gp,
+        "plot \"informed-fraction.dat\" index 0 using 1:2 with steps lw 2 lc rgb \"#1f78b4\" title \"measured\", \\\n"
+        "     \"informed-fraction.dat\" index 1 using 1:2 with steps lw 2 dt 3 lc rgb \"#33a02c\" title \"mean-field push i' = 1 - (1 - i) exp(-k i)\", \\\n"
+        "     NaN with lines dt 2 lw 1.5 lc rgb \"#e31a1c\" title \"predicted_rounds (closed form)\"\n"
+        "unset output\n"));
+    reports_cleanup(dir);
+
+    /* without the scenario file the fan-out and period are unknown: no theoretical curve */
+    g_free(r->file);
+    r->file = g_strdup("/nonexistent/push.xml");
+    dir = write_run(r);
+    g_autofree char *dat2 = reports_read(dir, "plots/informed-fraction.dat");
+    CU_ASSERT_PTR_NULL(strstr(dat2, "mean-field"));
+    g_autofree char *gp2 = reports_read(dir, "plots/informed-fraction.gp");
+    CU_ASSERT_PTR_NOT_NULL(strstr(gp2, "set title \"Fraction of members informed over time (N=1000)\"\n"));
+    CU_ASSERT_PTR_NULL(strstr(gp2, "index 1"));
+    reports_cleanup(dir);
+}
+
+static void test_swim_detection_data_and_script(void)
+{
+    g_autoptr(DsimRunResult) r = reports_run("scenarios/gossip/swim-crash.xml", false, 0, 0);
+    g_autofree char *names = names_of(r);
+    CU_ASSERT_PTR_NOT_NULL(strstr(names, "swim-detection"));
+    CU_ASSERT_PTR_NULL(strstr(names, "informed-fraction"));
+    char *dir = write_run(r);
+    g_autofree char *dat = reports_read(dir, "plots/swim-detection.dat");
+    g_auto(GStrv) blocks = g_strsplit(dat, "\n\n\n", -1);
+    CU_ASSERT_EQUAL(g_strv_length(blocks), 3);
+    if (g_strv_length(blocks) == 3) {
+        CU_ASSERT_TRUE(g_str_has_prefix(blocks[0], "# confirmations: time_s\tordinal\tnode\n"));
+        CU_ASSERT_TRUE(g_str_has_prefix(blocks[1], "# dead known: time_s\tmembers_informed_of_a_death (running count)\n0.000000000\t0\n"));
+        CU_ASSERT_TRUE(g_str_has_prefix(blocks[2], "# false positives: time_s\tnode\n"));
+    }
+    g_autofree char *gp = reports_read(dir, "plots/swim-detection.gp");
+    CU_ASSERT_PTR_NOT_NULL(strstr(gp, "set title \"SWIM detection: first confirmation at "));
+    CU_ASSERT_PTR_NOT_NULL(strstr(gp, "\"swim-detection.dat\" index 2 using 1:(0) with points pt 2 ps 1.5 lw 2 lc rgb \"#e31a1c\" title \"false positive\"\n"));
+    reports_cleanup(dir);
+}
+
 /* gnuplot's SVG is checked for form only: it must parse as XML and have drawing in it. */
 static void test_rendered_svg_files_are_well_formed_and_not_empty(void)
 {
     g_autoptr(DsimRunResult) r = reports_run("scenarios/broadcast/partition-heal.xml", false, 0, 0);
     g_autoptr(DsimRunResult) made = made_run();
-    const DsimRunResult *runs[] = { r, made };
+    g_autoptr(DsimRunResult) push = reports_run("scenarios/gossip/push.xml", false, 0, 0);
+    g_autoptr(DsimRunResult) swim = reports_run("scenarios/gossip/swim-crash.xml", false, 0, 0);
+    const DsimRunResult *runs[] = { r, made, push, swim };
     for (size_t k = 0; k < G_N_ELEMENTS(runs); k++) {
         char *dir = g_dir_make_tmp("dsim-plots-XXXXXX", NULL);
         DsimPlotOptions opt = { .png = k == 0 };
@@ -276,6 +361,8 @@ CU_TestInfo plots_tests[] = {
     { "report plots selects by name and family", test_report_plots_selects_by_name_and_family },
     { "leader timeline data and script", test_leader_timeline_data_and_script },
     { "commit index, cdf and message count data", test_commit_index_cdf_and_counts_data },
+    { "informed fraction data and script (gossip push)", test_informed_fraction_data_and_script },
+    { "swim detection data and script", test_swim_detection_data_and_script },
     { "without gnuplot the data and scripts stay", test_without_gnuplot_the_data_and_scripts_stay },
     { "rendered svg files are well-formed and not empty", test_rendered_svg_files_are_well_formed_and_not_empty },
     CU_TEST_INFO_NULL,
