@@ -16,7 +16,10 @@
  */
 #include "algorithms/raft/raft_internal.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+#include "sim/time.h"
 
 /* ---- parameters ---------------------------------------------------------- */
 
@@ -50,6 +53,14 @@ static const DsimParam raft_params[] = {
       .help = "a leader steps down when a majority was silent for an election timeout "
               "(thesis §6.2)",
       .offset = offsetof(RaftConfig, check_quorum) },
+    { .name = "members", .type = DSIM_PARAM_STRING, .def = "all",
+      .help = "initial configuration: member numbers 1..n separated by commas, or \"all\"; "
+              "the others stay passive until added (thesis §4.1)",
+      .offset = offsetof(RaftConfig, members) },
+    { .name = "reconfigure", .type = DSIM_PARAM_STRING, .def = "",
+      .help = "membership changes, e.g. \"5s:+4, 10s:-2\": from 5 s the leader adds member 4, "
+              "from 10 s removes member 2, one at a time (thesis §4.1)",
+      .offset = offsetof(RaftConfig, reconfigure) },
     { .name = "bug", .type = DSIM_PARAM_CHOICE, .def = "none",
       .help = "inject a known bug (see docs/raft.md)",
       .offset = offsetof(RaftConfig, bug), .choices = RAFT_BUG_CHOICES },
@@ -58,9 +69,143 @@ static const DsimParam raft_params[] = {
 
 /* ---- helpers: members, quorum, timers ------------------------------------ */
 
+/* ---- membership (thesis §4.1, single-server changes) ---------------------- */
+
+bool raft_in_config(const RaftNode *r, unsigned i)
+{
+    return i >= 64 || (r->config.members >> i & 1) != 0;
+}
+
+static unsigned count_members(uint64_t members, unsigned n)
+{
+    unsigned k = 0;
+
+    for (unsigned i = 0; i < n; i++)
+        k += i >= 64 || (members >> i & 1) != 0;
+    return k;
+}
+
+/* A majority of the configuration in force (§4.1: "the latest configuration in its log,
+ * regardless of whether the entry is committed"). */
 unsigned raft_quorum(const RaftNode *r)
 {
-    return r->n / 2 + 1;
+    return count_members(r->config.members, r->n) / 2 + 1;
+}
+
+RaftConfigBody raft_config_at(const RaftNode *r, uint64_t index)
+{
+    RaftConfigBody c = r->snap_config;
+
+    for (uint64_t i = index; i > r->snap_index; i--) {
+        const RaftEntry *e = raft_log_entry(r, i);
+        if (e->kind == RAFT_ENTRY_CONFIG) {
+            memcpy(&c, e->cmd, sizeof c);
+            break;
+        }
+    }
+    return c;
+}
+
+void raft_config_refresh(RaftNode *r)
+{
+    r->config = r->snap_config;
+    r->config_index = 0;
+    for (uint64_t i = raft_log_last_index(r); i > r->snap_index; i--) {
+        const RaftEntry *e = raft_log_entry(r, i);
+        if (e->kind == RAFT_ENTRY_CONFIG) {
+            memcpy(&r->config, e->cmd, sizeof r->config);
+            r->config_index = i;
+            return;
+        }
+    }
+}
+
+/* "all", "" or member numbers 1..n (n <= 64) separated by commas. */
+static bool parse_members(const char *text, unsigned n, uint64_t *out)
+{
+    g_auto(GStrv) parts = NULL;
+
+    *out = UINT64_MAX;
+    if (text[0] == '\0' || strcmp(text, "all") == 0)
+        return true;
+    if (n > 64)
+        return false;
+    *out = 0;
+    parts = g_strsplit(text, ",", -1);
+    for (char **p = parts; *p != NULL; p++) {
+        char *end = NULL;
+        const char *t = g_strstrip(*p);
+        long m = strtol(t, &end, 10);
+        if (end == t || *end != '\0' || m < 1 || m > (long) n)
+            return false;
+        *out |= UINT64_C(1) << (m - 1);
+    }
+    return *out != 0;
+}
+
+/* "5s:+4, 10s:-2": times in increasing order, members 1..min(n, 64). */
+static bool parse_schedule(const char *text, unsigned n, RaftChange **out, unsigned *count)
+{
+    g_auto(GStrv) parts = g_strsplit(text, ",", -1);
+    GArray *a = g_array_new(FALSE, TRUE, sizeof(RaftChange));
+    bool ok = true;
+
+    for (char **p = parts; ok && *p != NULL; p++) {
+        char *t = g_strstrip(*p);
+        char *colon = strchr(t, ':');
+        RaftChange c = { 0 };
+        char *end = NULL;
+        if (*t == '\0' && p[1] == NULL && p == parts)
+            break; /* "" */
+        if (colon == NULL || (colon[1] != '+' && colon[1] != '-')) {
+            ok = false;
+            break;
+        }
+        *colon = '\0';
+        long m = strtol(colon + 2, &end, 10);
+        c.add = colon[1] == '+';
+        ok = dsim_time_parse(g_strstrip(t), &c.at) && end != colon + 2 && *end == '\0'
+            && m >= 1 && m <= (long) MIN(n, 64)
+            && (a->len == 0 || g_array_index(a, RaftChange, a->len - 1).at <= c.at);
+        c.member = (unsigned) (m - 1);
+        if (ok)
+            g_array_append_val(a, c);
+    }
+    *count = ok ? a->len : 0;
+    *out = (RaftChange *) (void *) g_array_free(a, !ok);
+    if (!ok)
+        *out = NULL;
+    return ok;
+}
+
+/* Thesis §4.1: "the leader appends the new configuration to its log and replicates that
+ * entry"; "a leader does not start a new configuration change until the previous one is
+ * committed", and (the fix of §4.1's bug note) not before it committed an entry of its own
+ * term. The due changes of the schedule are applied at heartbeat ticks, one per entry. */
+static void maybe_reconfigure(RaftNode *r, DsimCtx *ctx)
+{
+    uint64_t step = r->config.step;
+
+    if (step >= r->n_changes || r->changes[step].at > dsim_now(ctx)
+        || r->config_index > r->commit_index
+        || raft_log_term_at(r, r->commit_index) != r->current_term)
+        return;
+    const RaftChange *c = &r->changes[step];
+    RaftConfigBody body = { .members = r->config.members, .step = step + 1 };
+    uint64_t bit = UINT64_C(1) << c->member;
+    if (c->add)
+        body.members |= bit;
+    else
+        body.members &= ~bit;
+    if (count_members(body.members, r->n) == 0)
+        body.members = r->config.members; /* never an empty configuration: skip the step */
+    RaftEntry e = { .term = r->current_term, .len = sizeof body, .kind = RAFT_ENTRY_CONFIG };
+    memcpy(e.cmd, &body, sizeof body);
+    raft_log_append(r, ctx, &e);
+    dsim_sync(ctx);
+    dsim_log(ctx, "configuration change %u: %s member %u at index %" PRIu64, (unsigned) step + 1,
+             c->add ? "add" : "remove", c->member + 1, raft_log_last_index(r));
+    dsim_metric(ctx, "config_change", (double) (step + 1));
 }
 
 /* Members of a group have consecutive node ids (sim/scenario.h: "groups in file order,
@@ -172,7 +317,7 @@ static void clear_votes(RaftNode *r)
     for (unsigned i = 0; i < r->n; i++)
         r->peers[i].vote_granted = false;
     r->peers[r->self].vote_granted = true;
-    r->votes = 1;
+    r->votes = raft_in_config(r, r->self) ? 1 : 0;
 }
 
 static void send_vote_requests(RaftNode *r, DsimCtx *ctx, uint16_t type, uint64_t term)
@@ -184,7 +329,7 @@ static void send_vote_requests(RaftNode *r, DsimCtx *ctx, uint16_t type, uint64_
     };
 
     for (unsigned i = 0; i < r->n; i++) {
-        if (i != r->self)
+        if (i != r->self && raft_in_config(r, i))
             dsim_send(ctx, r->first + i, type, &req, sizeof req);
     }
 }
@@ -282,6 +427,19 @@ static void on_vote_req(RaftNode *r, DsimCtx *ctx, DsimNodeId from, const RaftVo
     const RaftConfig *cfg = dsim_config(ctx);
     RaftVoteResp resp = { 0 };
 
+    /* Thesis §4.2.3: with membership changes, a server that a leader no longer contacts
+     * (removed without knowing it) could depose the leader by standing for election in
+     * ever higher terms. So, when changes are in use, a server that heard from a current
+     * leader within the minimum election timeout neither updates its term nor votes. */
+    bool leader_alive = r->role == RAFT_LEADER
+        || (r->leader_id != DSIM_NOBODY
+            && dsim_now(ctx) - r->last_leader_contact < cfg->election_timeout.lo);
+    if (r->n_changes > 0 && leader_alive && req->term > r->current_term) {
+        resp.term = r->current_term;
+        dsim_send(ctx, from, RAFT_MSG_VOTE_RESP, &resp, sizeof resp);
+        return;
+    }
+
     /* Figure 2, All Servers: "If RPC request or response contains term T > currentTerm:
      * set currentTerm = T, convert to follower (§5.1)". */
     if (req->term > r->current_term)
@@ -315,9 +473,10 @@ static void on_vote_resp(RaftNode *r, DsimCtx *ctx, DsimNodeId from, const RaftV
     }
     if (r->role != RAFT_CANDIDATE || resp->term != r->current_term || !resp->granted)
         return; /* stale, or refused */
-    RaftPeer *p = &r->peers[raft_member_index(r, from)];
-    if (p->vote_granted)
-        return; /* a duplicate */
+    unsigned i = raft_member_index(r, from);
+    RaftPeer *p = &r->peers[i];
+    if (p->vote_granted || !raft_in_config(r, i))
+        return; /* a duplicate, or not a voter of this node's configuration */
     p->vote_granted = true;
     r->votes++;
     /* Figure 2, Candidates: "If votes received from majority of servers: become leader" */
@@ -353,8 +512,9 @@ static void on_prevote_resp(RaftNode *r, DsimCtx *ctx, DsimNodeId from, const Ra
     }
     if (r->role != RAFT_PRECANDIDATE || !resp->granted || resp->term != r->current_term + 1)
         return;
-    RaftPeer *p = &r->peers[raft_member_index(r, from)];
-    if (p->vote_granted)
+    unsigned i = raft_member_index(r, from);
+    RaftPeer *p = &r->peers[i];
+    if (p->vote_granted || !raft_in_config(r, i))
         return;
     p->vote_granted = true;
     r->votes++;
@@ -371,8 +531,10 @@ static void check_quorum(RaftNode *r, DsimCtx *ctx)
 {
     unsigned heard = 1;
 
+    if (!raft_in_config(r, r->self))
+        heard = 0;
     for (unsigned i = 0; i < r->n; i++) {
-        if (i != r->self && r->peers[i].heard)
+        if (i != r->self && r->peers[i].heard && raft_in_config(r, i))
             heard++;
         r->peers[i].heard = false;
     }
@@ -399,6 +561,15 @@ static void on_election_timer(RaftNode *r, DsimCtx *ctx)
         arm_election_timer(r, ctx, r->election_deadline); /* the deadline moved: not yet */
         return;
     }
+    /* Thesis §4.1: a server outside its latest configuration is not a voting member: it
+     * does not start elections (a new server waiting to be added, or a removed one). */
+    if (!raft_in_config(r, r->self)) {
+        if (r->role != RAFT_FOLLOWER)
+            raft_become_follower(r, ctx, r->current_term);
+        else
+            new_election_timeout(r, ctx);
+        return;
+    }
     /* Figure 2, Followers: "If election timeout elapses without receiving AppendEntries RPC
      * from current leader or granting vote to candidate: convert to candidate"; Candidates:
      * "If election timeout elapses: start new election". */
@@ -420,6 +591,7 @@ static void raft_on_timer(void *state, DsimCtx *ctx, unsigned kind, uint64_t arg
     case RAFT_TIMER_HEARTBEAT:
         if (r->role != RAFT_LEADER || arg != r->current_term)
             return; /* set by an earlier leadership: let it die */
+        maybe_reconfigure(r, ctx);
         raft_broadcast_append(r, ctx, true);
         dsim_timer_set(ctx, cfg->heartbeat, RAFT_TIMER_HEARTBEAT, arg);
         return;
@@ -498,6 +670,18 @@ static void setup(RaftNode *r, DsimCtx *ctx)
     r->result = g_string_new(NULL);
     r->sorted = g_new0(uint64_t, r->n);
     r->send_buf = g_malloc0(sizeof(RaftAppendReq) + (size_t) cfg->max_batch * sizeof(RaftEntry));
+    /* Not input errors the loader could catch (STRING params): logged, and the default
+     * (every member, no changes) used instead. */
+    if (!parse_members(cfg->members, r->n, &r->snap_config.members)) {
+        dsim_log(ctx, "the members param is not a member list of 1..%u; using all", r->n);
+        r->snap_config.members = UINT64_MAX;
+    }
+    r->snap_config.step = 0;
+    r->config = r->snap_config;
+    r->config_index = 0;
+    if (!parse_schedule(cfg->reconfigure, r->n, &r->changes, &r->n_changes))
+        dsim_log(ctx, "the reconfigure param is not a schedule like \"5s:+4, 10s:-2\" of "
+                 "members 1..%u; no changes", r->n);
 }
 
 static void raft_init(void *state, DsimCtx *ctx)
@@ -524,6 +708,7 @@ static void raft_fini(void *state)
     r->result = NULL;
     g_clear_pointer(&r->sorted, g_free);
     g_clear_pointer(&r->send_buf, g_free);
+    g_clear_pointer(&r->changes, g_free);
 }
 
 /* After a restart, term, vote and log come back from storage; commitIndex and lastApplied

@@ -11,8 +11,9 @@
  *
  * Variants, each a parameter: pre-vote (Ongaro's thesis, §9.6), check-quorum (thesis §6.2),
  * batching (max_batch entries per AppendEntries, with pipelining), log compaction with
- * snapshots and InstallSnapshot (§7, snapshot_every), and five known bugs (RaftBug) that the
- * invariants of Figure 3 (raft_invariants.c) are there to catch.
+ * snapshots and InstallSnapshot (§7, snapshot_every), single-server membership changes
+ * (thesis §4.1: members, reconfigure; configuration entries in the log), and five known
+ * bugs (RaftBug) that the invariants of Figure 3 (raft_invariants.c) are there to catch.
  *
  * The files: raft.c (roles, elections, timers, client requests, the ops table),
  * raft_log.c (the log and the durable state), raft_replication.c (AppendEntries, commit,
@@ -62,13 +63,31 @@ typedef enum {
     RAFT_BUG_ACK_BEFORE_COMMIT,       /* leader acknowledges writes when it appends them */
 } RaftBug;
 
+/* What a log entry holds (RaftEntry.kind). */
+typedef enum {
+    RAFT_ENTRY_COMMAND = 0, /* a KvCommand (a client's, or the leader's no-op) */
+    RAFT_ENTRY_CONFIG  = 1, /* a RaftConfigBody: the group's configuration from here on
+                               (thesis §4.1, single-server changes) */
+} RaftEntryKind;
+
+/* The cmd of a configuration entry (len = sizeof(RaftConfigBody)). Member i (index from 0)
+ * is in the configuration when bit i of members is set; members 64 and above of a larger
+ * group are always in it (changes name members 1..64 only). step counts the entries of the
+ * `reconfigure` schedule done when this configuration was made, so that any leader knows
+ * which change comes next. */
+typedef struct {
+    uint64_t members;
+    uint64_t step;
+} RaftConfigBody;
+
 /* One log entry: a client command (a KvCommand, as bytes) or the leader's no-op, with the
  * term in which a leader created it. Flat and fixed-size: the same bytes live in the log,
  * in durable storage (one key per index) and in AppendEntries messages. */
 typedef struct {
     uint64_t term;
     uint32_t len;              /* bytes of cmd used, <= DSIM_CMD_MAX */
-    uint32_t pad;              /* zero: no implicit padding, so equal entries are equal bytes */
+    uint32_t kind;             /* RaftEntryKind; also no implicit padding, so equal entries
+                                  are equal bytes */
     uint8_t  cmd[DSIM_CMD_MAX];
 } RaftEntry;
 G_STATIC_ASSERT(sizeof(RaftEntry) == 16 + DSIM_CMD_MAX);
@@ -129,9 +148,11 @@ typedef struct {
     uint64_t last_term;  /* lastIncludedTerm: term of lastIncludedIndex */
     uint32_t size;       /* bytes of data */
     uint32_t pad;
+    RaftConfigBody config; /* the configuration at lastIncludedIndex (thesis §4.1: "the
+                              latest configuration as of the last included index") */
     uint8_t  data[];     /* the KvStore at lastIncludedIndex */
 } RaftSnapshotReq;
-G_STATIC_ASSERT(sizeof(RaftSnapshotReq) == 32);
+G_STATIC_ASSERT(sizeof(RaftSnapshotReq) == 48);
 
 /* InstallSnapshot results (Figure 13: currentTerm), with the index the follower now holds
  * up to, so that the leader can tell which of its snapshots arrived. */
@@ -152,7 +173,18 @@ typedef struct {
     bool          prevote;          /* thesis §9.6 */
     bool          check_quorum;     /* thesis §6.2: leader steps down without a majority */
     bool          redraw_timeout;   /* a new election timeout at every reset (LogCabin) */
+    char          members[DSIM_PARAM_STRING_MAX];     /* initial configuration: "1,2,3"
+                                                         or "all" */
+    char          reconfigure[DSIM_PARAM_STRING_MAX]; /* "5s:+4, 10s:-2"; "" = none */
 } RaftConfig;
+
+/* One change of the `reconfigure` schedule: at virtual time `at`, the leader adds (or
+ * removes) member index `member`. */
+typedef struct {
+    DsimTime at;
+    unsigned member;
+    bool     add;
+} RaftChange;
 
 /* What a leader knows of one member (Figure 2, "Volatile state on leaders", plus the
  * flow-control bit and check-quorum's mark). Reset at each election. */
@@ -219,6 +251,15 @@ typedef struct {
     bool        snapshot_due;  /* a RAFT_TIMER_SNAPSHOT is pending */
     unsigned    votes;         /* (pre)votes granted, self included */
 
+    /* Membership (thesis §4.1): the latest configuration in the log, committed or not, is
+     * the one in force, for quorums, votes and heartbeats. */
+    RaftConfigBody config;       /* in force: of entry config_index, else snap_config */
+    uint64_t    config_index;    /* index of the latest configuration entry; 0 when it is
+                                    the initial one or the snapshot's */
+    RaftConfigBody snap_config;  /* the configuration at snap_index (initial without) */
+    RaftChange *changes;         /* the parsed `reconfigure` schedule */
+    unsigned    n_changes;
+
     /* Volatile state on leaders (Figure 2), reinitialized after election */
     RaftPeer   *peers;         /* by member index, n of them; peers[self] unused */
     GArray     *pending;       /* of RaftPending, by increasing index */
@@ -254,8 +295,9 @@ typedef struct {
     uint64_t last_index;
     uint64_t last_term;
     uint64_t size;
+    RaftConfigBody config; /* the configuration at last_index */
 } RaftSnapshotHeader;
-G_STATIC_ASSERT(sizeof(RaftSnapshotHeader) == 24);
+G_STATIC_ASSERT(sizeof(RaftSnapshotHeader) == 40);
 
 /* The last index of @r's log and the term of entry @index (0 for index 0). Also valid on a
  * zeroed (crashed) state: an empty log. @index must be <= the last index and, when a

@@ -53,6 +53,13 @@ void     raft_become_follower(RaftNode *r, DsimCtx *ctx, uint64_t term);
  * election timeout (Figure 2, Followers). */
 void     raft_heard_from_leader(RaftNode *r, DsimCtx *ctx, DsimNodeId leader);
 unsigned raft_quorum(const RaftNode *r);
+/* Is member @i in the configuration in force (thesis §4.1)? */
+bool     raft_in_config(const RaftNode *r, unsigned i);
+/* The configuration in force after the log changed: the latest configuration entry in the
+ * log, else the snapshot's (raft_log.c calls it after every append, cut or compaction). */
+void     raft_config_refresh(RaftNode *r);
+/* The configuration in force at @index (snap_index <= @index <= last index). */
+RaftConfigBody raft_config_at(const RaftNode *r, uint64_t index);
 unsigned raft_member_index(const RaftNode *r, DsimNodeId id);
 
 /* ---- raft_replication.c: AppendEntries, commit, apply ------------------- */

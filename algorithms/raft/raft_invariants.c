@@ -45,12 +45,14 @@ static unsigned end_member(const DsimGroupView *g)
 
 static bool entries_equal(const RaftEntry *a, const RaftEntry *b)
 {
-    return a->term == b->term && a->len == b->len && memcmp(a->cmd, b->cmd, a->len) == 0;
+    return a->term == b->term && a->len == b->len && a->kind == b->kind && memcmp(a->cmd, b->cmd, a->len) == 0;
 }
 
 static uint64_t command_hash(const RaftEntry *e)
 {
-    return dsim_digest_add(dsim_digest_add(0, &e->len, sizeof e->len), e->cmd, e->len);
+    uint64_t h = dsim_digest_add(dsim_digest_add(0, &e->len, sizeof e->len), e->cmd, e->len);
+
+    return e->kind == RAFT_ENTRY_COMMAND ? h : dsim_digest_add(h, &e->kind, sizeof e->kind);
 }
 
 /* A log entry is its term and its command: two no-ops of different terms are different
@@ -62,6 +64,12 @@ static uint64_t entry_hash(const RaftEntry *e)
 
 static void append_command(GString *out, const RaftEntry *e)
 {
+    if (e->kind == RAFT_ENTRY_CONFIG) {
+        RaftConfigBody c;
+        memcpy(&c, e->cmd, sizeof c);
+        g_string_append_printf(out, "config#%" PRIu64 " members=0x%" PRIx64, c.step, c.members);
+        return;
+    }
     kv_command_format(e->cmd, e->len, out);
 }
 

@@ -110,8 +110,12 @@ static void save_last_index(RaftNode *r, DsimCtx *ctx)
 
 void raft_log_append(RaftNode *r, DsimCtx *ctx, const RaftEntry *e)
 {
-    g_assert(e->len <= DSIM_CMD_MAX && e->pad == 0);
+    g_assert(e->len <= DSIM_CMD_MAX && e->kind <= RAFT_ENTRY_CONFIG);
     g_array_append_val(r->log, *e);
+    if (e->kind == RAFT_ENTRY_CONFIG) {
+        memcpy(&r->config, e->cmd, sizeof r->config);
+        r->config_index = raft_log_last_index(r);
+    }
     dsim_persist(ctx, RAFT_KEY_ENTRY(raft_log_last_index(r)), e, sizeof *e);
     save_last_index(r, ctx);
 }
@@ -121,6 +125,7 @@ void raft_log_truncate(RaftNode *r, DsimCtx *ctx, uint64_t last)
     g_assert(last < raft_log_last_index(r) && last >= r->snap_index);
     g_array_set_size(r->log, (guint) (last - r->snap_index));
     r->log_epoch++;
+    raft_config_refresh(r);
     save_last_index(r, ctx);
 }
 
@@ -138,6 +143,7 @@ bool raft_log_compact(RaftNode *r, uint64_t index, uint64_t term)
     }
     r->snap_index = index;
     r->snap_term = term;
+    raft_config_refresh(r);
     return kept;
 }
 
@@ -146,7 +152,7 @@ void raft_log_save_snapshot(RaftNode *r, DsimCtx *ctx)
     gsize size = 0;
     const void *data = g_bytes_get_data(r->snapshot, &size);
     RaftSnapshotHeader hdr = { .last_index = r->snap_index, .last_term = r->snap_term,
-                               .size = size };
+                               .size = size, .config = r->snap_config };
     g_autofree uint8_t *buf = g_malloc(sizeof hdr + size);
 
     memcpy(buf, &hdr, sizeof hdr);
@@ -184,6 +190,7 @@ static void recover_snapshot(RaftNode *r, DsimCtx *ctx)
     r->snapshot = g_bytes_new(buf + sizeof hdr, hdr.size);
     r->snap_index = hdr.last_index;
     r->snap_term = hdr.last_term;
+    r->snap_config = hdr.config;
     bool ok = kv_store_restore(r->kv, r->snapshot);
     g_assert(ok && kv_store_applied(r->kv) == r->snap_index);
     r->commit_index = r->last_applied = r->snap_index;
@@ -214,4 +221,5 @@ void raft_log_recover(RaftNode *r, DsimCtx *ctx)
         bool found = dsim_load(ctx, RAFT_KEY_ENTRY(i), e, sizeof *e, &len);
         g_assert(found && len == sizeof *e);
     }
+    raft_config_refresh(r);
 }

@@ -54,7 +54,12 @@ void raft_broadcast_append(RaftNode *r, DsimCtx *ctx, bool heartbeat)
 
     for (unsigned i = 0; i < r->n; i++) {
         const RaftPeer *p = &r->peers[i];
-        if (i != r->self && (heartbeat || (!p->probing && p->next_index <= last)))
+        /* Thesis §4.1: the members of the latest configuration; and a server outside it
+         * until it holds that configuration's entry, so that a removed server learns it
+         * was removed (and stays passive) rather than time out and stand for election. */
+        if (i == r->self || (!raft_in_config(r, i) && p->match_index >= r->config_index))
+            continue;
+        if (heartbeat || (!p->probing && p->next_index <= last))
             raft_send_append(r, ctx, i);
     }
 }
@@ -179,7 +184,7 @@ void raft_on_append_resp(RaftNode *r, DsimCtx *ctx, DsimNodeId from, const RaftA
             p->next_index = p->match_index + 1;
         p->probing = false;
         raft_advance_commit(r, ctx);
-        if (p->next_index <= raft_log_last_index(r))
+        if (r->role == RAFT_LEADER && p->next_index <= raft_log_last_index(r))
             raft_send_append(r, ctx, i);
         return;
     }
@@ -216,15 +221,20 @@ void raft_advance_commit(RaftNode *r, DsimCtx *ctx)
 {
     const RaftConfig *cfg = dsim_config(ctx);
     uint64_t *m = r->sorted;
+    unsigned k = 0;
 
     if (r->role != RAFT_LEADER)
         return;
     /* The match indexes, the leader's own being its (synced) last index, sorted in
      * decreasing order: m[quorum - 1] is then the highest index stored on a majority.
-     * Insertion sort: n is a handful. */
+     * Insertion sort: n is a handful. Only the members of the configuration in force count
+     * (thesis §4.1), the leader included only if it is one: a leader being removed manages
+     * the group without counting itself. */
     for (unsigned i = 0; i < r->n; i++) {
+        if (!raft_in_config(r, i))
+            continue;
         uint64_t v = i == r->self ? raft_log_last_index(r) : r->peers[i].match_index;
-        unsigned j = i;
+        unsigned j = k++;
         while (j > 0 && m[j - 1] < v) {
             m[j] = m[j - 1];
             j--;
@@ -252,6 +262,13 @@ void raft_advance_commit(RaftNode *r, DsimCtx *ctx)
         return;
     r->commit_index = n;
     raft_apply(r, ctx);
+    /* Thesis §4.2.2: a leader removed from the configuration steps down once the entry
+     * that removes it is committed; it then stays passive (outside its configuration). */
+    if (!raft_in_config(r, r->self) && r->commit_index >= r->config_index) {
+        dsim_log(ctx, "removed from the configuration at index %" PRIu64 ", committed: step "
+                 "down", r->config_index);
+        raft_become_follower(r, ctx, r->current_term);
+    }
 }
 
 /* The leader answers the client whose entry @index was just applied. Pending requests are
@@ -291,7 +308,15 @@ void raft_apply(RaftNode *r, DsimCtx *ctx)
     while (r->last_applied < upto) {
         r->last_applied++;
         const RaftEntry *e = raft_log_entry(r, r->last_applied);
-        DsimStatus status = kv_store_apply(r->kv, e->cmd, e->len, r->result);
+        DsimStatus status;
+        if (e->kind == RAFT_ENTRY_CONFIG) {
+            /* The state machine sees a no-op: configurations take effect when appended. */
+            KvCommand noop;
+            kv_command_init(&noop, KV_OP_NOOP, 0, 0, NULL, NULL, NULL);
+            status = kv_store_apply(r->kv, &noop, sizeof noop, r->result);
+        } else {
+            status = kv_store_apply(r->kv, e->cmd, e->len, r->result);
+        }
         if (r->role == RAFT_LEADER)
             answer_client(r, ctx, r->last_applied, status, &answered);
     }

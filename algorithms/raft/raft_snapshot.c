@@ -44,6 +44,7 @@ void raft_snapshot_take(RaftNode *r, DsimCtx *ctx)
     uint64_t term = raft_log_term_at(r, index);
     g_clear_pointer(&r->snapshot, g_bytes_unref);
     r->snapshot = kv_store_snapshot(r->kv);
+    r->snap_config = raft_config_at(r, index);
     bool kept = raft_log_compact(r, index, term);
     g_assert(kept); /* last_applied is in the log */
     raft_log_save_snapshot(r, ctx);
@@ -67,6 +68,7 @@ void raft_send_snapshot(RaftNode *r, DsimCtx *ctx, unsigned i)
         .last_index = r->snap_index,
         .last_term = r->snap_term,
         .size = (uint32_t) size,
+        .config = r->snap_config,
     };
     if (size > 0)
         memcpy(req->data, data, size);
@@ -95,7 +97,7 @@ void raft_on_snapshot_resp(RaftNode *r, DsimCtx *ctx, DsimNodeId from,
         p->next_index = p->match_index + 1;
     p->probing = false;
     raft_advance_commit(r, ctx);
-    if (p->next_index <= raft_log_last_index(r))
+    if (r->role == RAFT_LEADER && p->next_index <= raft_log_last_index(r))
         raft_send_append(r, ctx, i);
 }
 
@@ -139,6 +141,7 @@ void raft_on_snapshot_req(RaftNode *r, DsimCtx *ctx, DsimNodeId from, const Raft
     g_assert(ok && kv_store_applied(r->kv) == req->last_index);
     g_clear_pointer(&r->snapshot, g_bytes_unref);
     r->snapshot = g_steal_pointer(&bytes);
+    r->snap_config = req->config;
     bool kept = raft_log_compact(r, req->last_index, req->last_term);
     r->commit_index = r->last_applied = req->last_index;
     raft_log_save_snapshot(r, ctx);

@@ -1208,6 +1208,163 @@ static void test_leader_sends_a_snapshot_to_a_follower_behind_it(void)
     CU_ASSERT_EQUAL(r->peers[2].next_index, 6);
 }
 
+/* ---- membership changes (thesis §4.1) ------------------------------------ */
+
+static RaftEntry config_entry(uint64_t term, uint64_t members, uint64_t step)
+{
+    RaftEntry e = { .term = term, .len = sizeof(RaftConfigBody), .kind = RAFT_ENTRY_CONFIG };
+    RaftConfigBody c = { .members = members, .step = step };
+
+    memcpy(e.cmd, &c, sizeof c);
+    return e;
+}
+
+/* §4.1: "a server always uses the latest configuration in its log, regardless of whether
+ * the entry is committed": a configuration entry changes the quorum as soon as it is
+ * appended, and a truncation that removes it brings the previous configuration back. */
+static void test_a_config_entry_changes_the_quorum_at_once(void)
+{
+    g_autoptr(Harness) h = new_node(5);
+    harness_set_param(h, "members", "1,2,3");
+    harness_init(h);
+    RaftNode *r = raft_of(h);
+
+    CU_ASSERT_EQUAL(raft_quorum(r), 2);
+    CU_ASSERT_TRUE(raft_in_config(r, 2));
+    CU_ASSERT_FALSE(raft_in_config(r, 3));
+
+    RaftEntry add = config_entry(1, 0xF, 1);
+    deliver_append(h, 1, 1, 0, 0, 0, &add, 1);
+    CU_ASSERT_EQUAL(r->config_index, 1);
+    CU_ASSERT_EQUAL(r->commit_index, 0);
+    CU_ASSERT_TRUE(raft_in_config(r, 3));
+    CU_ASSERT_EQUAL(raft_quorum(r), 3);
+
+    RaftEntry other = put_entry(2, 1);
+    deliver_append(h, 2, 2, 0, 0, 0, &other, 1);
+    CU_ASSERT_EQUAL(raft_log_term_at(r, 1), 2);
+    CU_ASSERT_EQUAL(r->config_index, 0);
+    CU_ASSERT_FALSE(raft_in_config(r, 3));
+    CU_ASSERT_EQUAL(raft_quorum(r), 2);
+}
+
+/* A member outside the configuration neither stands for election nor is asked for its
+ * vote, and its acknowledgements do not count towards commitment. */
+static void test_only_members_of_the_configuration_vote_and_count(void)
+{
+    g_autoptr(Harness) out = new_node(5);
+    harness_set_param(out, "members", "2,3,4");
+    harness_init(out);
+    time_out(out);
+    CU_ASSERT_EQUAL(raft_of(out)->role, RAFT_FOLLOWER);
+    CU_ASSERT_EQUAL(raft_of(out)->current_term, 0);
+    CU_ASSERT_EQUAL(count_sent(out, RAFT_MSG_VOTE_REQ), 0);
+
+    g_autoptr(Harness) h = new_node(5);
+    harness_set_param(h, "members", "1,2,3");
+    harness_init(h);
+    harness_clear(h);
+    time_out(h);
+    CU_ASSERT_EQUAL(count_sent(h, RAFT_MSG_VOTE_REQ), 2);
+    RaftVoteResp v = { .term = 1, .granted = 1 };
+    harness_deliver(h, 4, RAFT_MSG_VOTE_RESP, &v, sizeof v); /* r5: not a voter */
+    CU_ASSERT_EQUAL(raft_of(h)->role, RAFT_CANDIDATE);
+    harness_deliver(h, 1, RAFT_MSG_VOTE_RESP, &v, sizeof v);
+    CU_ASSERT_EQUAL(raft_of(h)->role, RAFT_LEADER);
+
+    RaftAppendResp ok = { .term = 1, .index = 1, .success = 1 };
+    deliver_append_resp(h, 3, ok); /* r4 */
+    CU_ASSERT_EQUAL(raft_of(h)->commit_index, 0);
+    deliver_append_resp(h, 2, ok); /* r3 */
+    CU_ASSERT_EQUAL(raft_of(h)->commit_index, 1);
+}
+
+/* The leader applies the schedule at heartbeats, one change at a time (the next waits for
+ * the previous entry to commit); a leader that removes itself counts only the others and
+ * steps down once the entry is committed, then stays passive. */
+static void test_leader_changes_one_server_at_a_time_and_steps_down_when_removed(void)
+{
+    g_autoptr(Harness) h = new_node(5);
+    harness_set_param(h, "members", "1,2,3");
+    harness_set_param(h, "reconfigure", "0s:+4, 0s:-1");
+    harness_init(h);
+    elect(h);
+    RaftNode *r = raft_of(h);
+    RaftAppendResp ok = { .term = 1, .index = 1, .success = 1 };
+    deliver_append_resp(h, 1, ok);
+    CU_ASSERT_EQUAL(r->commit_index, 1);
+    harness_clear(h);
+
+    harness_fire(h, RAFT_TIMER_HEARTBEAT, 1);
+    CU_ASSERT_EQUAL(raft_log_last_index(r), 2);
+    CU_ASSERT_EQUAL(raft_log_entry(r, 2)->kind, RAFT_ENTRY_CONFIG);
+    CU_ASSERT_EQUAL(r->config.members, 0xF);
+    CU_ASSERT_EQUAL(raft_quorum(r), 3);
+    CU_ASSERT_PTR_NOT_NULL(last_sent(h, RAFT_MSG_APPEND_REQ, 3)); /* r4 is contacted */
+    harness_fire(h, RAFT_TIMER_HEARTBEAT, 1);
+    CU_ASSERT_EQUAL(raft_log_last_index(r), 2); /* the first change is not committed yet */
+
+    ok.index = 2;
+    deliver_append_resp(h, 1, ok);
+    CU_ASSERT_EQUAL(r->commit_index, 1); /* 2 of 4 */
+    deliver_append_resp(h, 3, ok);
+    CU_ASSERT_EQUAL(r->commit_index, 2);
+
+    harness_fire(h, RAFT_TIMER_HEARTBEAT, 1);
+    CU_ASSERT_EQUAL(raft_log_last_index(r), 3);
+    CU_ASSERT_EQUAL(r->config.members, 0xE);
+    CU_ASSERT_EQUAL(r->config.step, 2);
+    ok.index = 3;
+    deliver_append_resp(h, 1, ok);
+    CU_ASSERT_EQUAL(r->commit_index, 2); /* the leader itself no longer counts */
+    CU_ASSERT_EQUAL(r->role, RAFT_LEADER);
+    deliver_append_resp(h, 2, ok);
+    CU_ASSERT_EQUAL(r->commit_index, 3);
+    CU_ASSERT_EQUAL(r->role, RAFT_FOLLOWER);
+
+    harness_clear(h);
+    time_out(h);
+    CU_ASSERT_EQUAL(r->role, RAFT_FOLLOWER);
+    CU_ASSERT_EQUAL(count_sent(h, RAFT_MSG_VOTE_REQ), 0);
+}
+
+/* A snapshot carries the configuration as of its last index. */
+static void test_a_snapshot_carries_the_configuration(void)
+{
+    g_autoptr(Harness) h = new_node(5);
+    harness_set_param(h, "members", "1,2,3");
+    harness_init(h);
+    RaftNode *r = raft_of(h);
+    g_autoptr(KvStore) kv = kv_store_new();
+    RaftEntry e[2] = { config_entry(1, 0x1F, 2), put_entry(1, 1) };
+
+    deliver_append(h, 1, 1, 0, 0, 2, e, 2);
+    CU_ASSERT_EQUAL(r->last_applied, 2);
+    /* the store as a node that applied both has it: a no-op for the config, then the put */
+    KvCommand noop;
+    kv_command_init(&noop, KV_OP_NOOP, 0, 0, NULL, NULL, NULL);
+    g_autoptr(GString) out = g_string_new(NULL);
+    kv_store_apply(kv, &noop, sizeof noop, out);
+    kv_store_apply(kv, e[1].cmd, e[1].len, out);
+    CU_ASSERT_EQUAL(kv_store_digest(kv), kv_store_digest(r->kv));
+
+    g_autoptr(Harness) f = new_node(5);
+    harness_set_param(f, "members", "1,2,3");
+    harness_init(f);
+    g_autoptr(GBytes) bytes = kv_store_snapshot(kv);
+    gsize size = 0;
+    const void *data = g_bytes_get_data(bytes, &size);
+    g_autofree RaftSnapshotReq *req = g_malloc0(sizeof *req + size);
+    *req = (RaftSnapshotReq) { .term = 1, .last_index = 2, .last_term = 1,
+                               .size = (uint32_t) size,
+                               .config = { .members = 0x1F, .step = 2 } };
+    memcpy(req->data, data, size);
+    harness_deliver(f, 1, RAFT_MSG_SNAPSHOT_REQ, req, sizeof *req + size);
+    CU_ASSERT_EQUAL(raft_of(f)->snap_index, 2);
+    CU_ASSERT_EQUAL(raft_of(f)->config.members, 0x1F);
+    CU_ASSERT_EQUAL(raft_quorum(raft_of(f)), 3);
+}
+
 /* ---- tiny worlds --------------------------------------------------------- */
 
 static DsimScenario *load(const char *xml)
@@ -1468,6 +1625,32 @@ static void test_figure16_survivors_with_short_logs_cannot_win(void)
     }
 }
 
+/* membership-change.xml: members 1,2,3, then +4, +5, -1 under load. Every change commits,
+ * r2..r5 end with the configuration {2,3,4,5} committed, and the added members caught up
+ * with the others. */
+static void test_membership_changes_commit_and_new_members_catch_up(void)
+{
+    for (uint64_t seed = 1; seed <= 3; seed++) {
+        g_autofree char *path = testutil_srcpath("scenarios/raft/membership-change.xml");
+        g_autoptr(GError) error = NULL;
+        g_autoptr(DsimScenario) sc = dsim_scenario_load_file(path, &error);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(sc);
+        g_autoptr(DsimWorld) w = dsim_world_new(sc, seed, NULL);
+
+        dsim_world_run(w, NULL, NULL);
+        CU_ASSERT_TRUE(dsim_world_passed(w));
+        const RaftNode *r2 = world_raft(w, 1);
+        for (DsimNodeId id = 1; id < 5; id++) {
+            const RaftNode *r = world_raft(w, id);
+            CU_ASSERT_EQUAL(r->config.members, 0x1E);
+            CU_ASSERT_EQUAL(r->config.step, 3);
+            CU_ASSERT_TRUE(r->config_index > 0 && r->config_index <= r->commit_index);
+            CU_ASSERT_EQUAL(r->last_applied, r2->last_applied);
+        }
+        CU_ASSERT_TRUE(r2->last_applied > 100);
+    }
+}
+
 /* ---- each known bug is caught on a shipped scenario ------------------------------ */
 
 /* Runs scenarios/raft/@file with param @name=@value and @seed, to the end. */
@@ -1654,6 +1837,12 @@ CU_TestInfo raft_replication_tests[] = {
     { "old or covered snapshots change nothing", test_old_or_covered_snapshots_change_nothing },
     { "leader sends a snapshot to a follower behind it",
       test_leader_sends_a_snapshot_to_a_follower_behind_it },
+    { "a config entry changes the quorum at once", test_a_config_entry_changes_the_quorum_at_once },
+    { "only members of the configuration vote and count",
+      test_only_members_of_the_configuration_vote_and_count },
+    { "leader changes one server at a time and steps down when removed",
+      test_leader_changes_one_server_at_a_time_and_steps_down_when_removed },
+    { "a snapshot carries the configuration", test_a_snapshot_carries_the_configuration },
     CU_TEST_INFO_NULL,
 };
 
@@ -1671,6 +1860,8 @@ CU_TestInfo raft_world_tests[] = {
       test_a_lagging_follower_catches_up_by_snapshot },
     { "figure16: survivors with short logs cannot win",
       test_figure16_survivors_with_short_logs_cannot_win },
+    { "membership changes commit and new members catch up",
+      test_membership_changes_commit_and_new_members_catch_up },
     CU_TEST_INFO_NULL,
 };
 
