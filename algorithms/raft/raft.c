@@ -53,6 +53,14 @@ static const DsimParam raft_params[] = {
       .help = "a leader steps down when a majority was silent for an election timeout "
               "(thesis §6.2)",
       .offset = offsetof(RaftConfig, check_quorum) },
+    { .name = "lease_reads", .type = DSIM_PARAM_BOOL, .def = "false",
+      .help = "a leader holding a lease answers GETs from its store without the log "
+              "(thesis §6.4.1; assumes bounded clock drift)",
+      .offset = offsetof(RaftConfig, lease_reads) },
+    { .name = "lease_margin", .type = DSIM_PARAM_TIME, .def = "10ms",
+      .help = "lease_reads: the lease ends this long before the election timeout minimum "
+              "after a majority's acknowledgement (clock drift allowance)",
+      .offset = offsetof(RaftConfig, lease_margin) },
     { .name = "members", .type = DSIM_PARAM_STRING, .def = "all",
       .help = "initial configuration: member numbers 1..n separated by commas, or \"all\"; "
               "the others stay passive until added (thesis §4.1)",
@@ -350,7 +358,9 @@ static void become_leader(RaftNode *r, DsimCtx *ctx)
     r->role = RAFT_LEADER;
     r->leader_id = r->first + r->self;
     for (unsigned i = 0; i < r->n; i++)
-        r->peers[i] = (RaftPeer) { .next_index = last + 1, .probing = true };
+        r->peers[i] = (RaftPeer) { .next_index = last + 1, .probing = true,
+                                   .acked_sent_at = -1 };
+    r->lease_epoch = dsim_now(ctx);
     g_assert(r->pending->len == 0);
     dsim_log(ctx, "leader for term %" PRIu64 " with %u votes", r->current_term, r->votes);
     dsim_metric(ctx, "leader_elected", (double) r->current_term);
@@ -434,7 +444,10 @@ static void on_vote_req(RaftNode *r, DsimCtx *ctx, DsimNodeId from, const RaftVo
     bool leader_alive = r->role == RAFT_LEADER
         || (r->leader_id != DSIM_NOBODY
             && dsim_now(ctx) - r->last_leader_contact < cfg->election_timeout.lo);
-    if (r->n_changes > 0 && leader_alive && req->term > r->current_term) {
+    /* Lease reads (thesis §6.4.1) rest on the same rule: a follower that acknowledged the
+     * leader does not help elect another before the election timeout minimum. */
+    if ((r->n_changes > 0 || cfg->lease_reads) && leader_alive
+        && req->term > r->current_term) {
         resp.term = r->current_term;
         dsim_send(ctx, from, RAFT_MSG_VOTE_RESP, &resp, sizeof resp);
         return;
@@ -614,11 +627,36 @@ static bool is_read(const DsimRequest *req)
     return op == KV_OP_GET;
 }
 
+/* Thesis §6.4.1: a leader holding a lease answers a read from its state machine at once,
+ * provided that reflects every write the leader acknowledged: its commit index is at an
+ * entry of its own term (so it covers everything committed before it led, §6.4 step 1) and
+ * all of it is applied. The value is read with kv_store_get(), not kv_store_apply(): a
+ * read applied outside the log would move the store's applied count and digest away from
+ * last_applied, which state-machine-safety compares across members. A read needs no
+ * de-duplication: answering a retry afresh is still linearizable. */
+static bool lease_read(RaftNode *r, DsimCtx *ctx, const DsimRequest *req)
+{
+    KvCommand c;
+
+    if (dsim_now(ctx) >= raft_lease_until(r, ctx)
+        || raft_log_term_at(r, r->commit_index) != r->current_term
+        || r->last_applied != r->commit_index)
+        return false;
+    memcpy(&c, req->cmd, sizeof c);
+    g_autofree char *key = g_strndup(c.key, MIN((size_t) c.key_len, sizeof c.key));
+    const char *value = kv_store_get(r->kv, key);
+    dsim_reply(ctx, req->id, DSIM_STATUS_OK, value != NULL ? value : "",
+               value != NULL ? strlen(value) : 0);
+    dsim_metric(ctx, "lease_read", 1);
+    return true;
+}
+
 /* §8: a follower "will reject the client's request and supply information about the most
  * recent leader it has heard from". Figure 2, Leaders: "If command received from client:
  * append entry to local log, respond after entry applied to state machine (§5.3)"; the
- * answer comes from raft_apply(). Reads go through the log too (no lease, no ReadIndex):
- * slow, but linearizable without further argument. */
+ * answer comes from raft_apply(). Reads go through the log too (no ReadIndex): slow, but
+ * linearizable without further argument; with lease_reads, a leader holding a lease
+ * answers them at once (lease_read()). */
 static void raft_on_request(void *state, DsimCtx *ctx, const DsimRequest *req)
 {
     RaftNode *r = state;
@@ -629,6 +667,8 @@ static void raft_on_request(void *state, DsimCtx *ctx, const DsimRequest *req)
         return;
     }
     g_assert(req->size <= DSIM_CMD_MAX);
+    if (cfg->lease_reads && is_read(req) && lease_read(r, ctx, req))
+        return;
     RaftEntry e = { .term = r->current_term, .len = req->size };
     memcpy(e.cmd, req->cmd, req->size);
     raft_log_append(r, ctx, &e);

@@ -118,7 +118,8 @@ typedef struct {
     uint64_t  prev_term;     /* prevLogTerm: term of prevLogIndex entry */
     uint64_t  leader_commit; /* leaderCommit: leader's commitIndex */
     uint32_t  n_entries;
-    uint32_t  pad;
+    uint32_t  lease_stamp;   /* lease_reads: when sent, in microseconds since the leader's
+                                term began here (lease_epoch), rounded down; else 0 */
     RaftEntry entries[];     /* entries[k] goes at index prev_index + 1 + k */
 } RaftAppendReq;
 G_STATIC_ASSERT(sizeof(RaftAppendReq) == 40);
@@ -134,7 +135,7 @@ typedef struct {
                                 too short, its last index + 1 */
     uint64_t conflict_term;  /* rejection: term of the entry at prev_index; 0 if none */
     uint32_t success;        /* 1 if follower contained entry matching prevLogIndex/Term */
-    uint32_t pad;
+    uint32_t lease_stamp;    /* the request's lease_stamp, echoed */
 } RaftAppendResp;
 G_STATIC_ASSERT(sizeof(RaftAppendResp) == 40);
 
@@ -173,6 +174,9 @@ typedef struct {
     bool          prevote;          /* thesis §9.6 */
     bool          check_quorum;     /* thesis §6.2: leader steps down without a majority */
     bool          redraw_timeout;   /* a new election timeout at every reset (LogCabin) */
+    bool          lease_reads;      /* thesis §6.4.1: leader answers GETs under a lease */
+    DsimTime      lease_margin;     /* the lease ends this much before the election
+                                       timeout minimum (clock drift allowance) */
     char          members[DSIM_PARAM_STRING_MAX];     /* initial configuration: "1,2,3"
                                                          or "all" */
     char          reconfigure[DSIM_PARAM_STRING_MAX]; /* "5s:+4, 10s:-2"; "" = none */
@@ -195,6 +199,8 @@ typedef struct {
                               time, and next_index moves only on an answer. Otherwise
                               (replicating) next_index advances as entries are sent */
     bool     heard;        /* check-quorum: answered since the last check */
+    DsimTime acked_sent_at; /* lease_reads: send time of the latest AppendEntries it
+                               answered in this term (leader clock); -1: none */
     bool     vote_granted; /* candidates: this member granted its (pre-)vote */
 } RaftPeer;
 
@@ -263,6 +269,7 @@ typedef struct {
     /* Volatile state on leaders (Figure 2), reinitialized after election */
     RaftPeer   *peers;         /* by member index, n of them; peers[self] unused */
     GArray     *pending;       /* of RaftPending, by increasing index */
+    DsimTime    lease_epoch;   /* when this leadership began (lease stamps count from it) */
 
     /* The state machine */
     KvStore    *kv;

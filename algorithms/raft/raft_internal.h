@@ -73,6 +73,9 @@ void     raft_broadcast_append(RaftNode *r, DsimCtx *ctx, bool heartbeat);
 void     raft_on_append_req(RaftNode *r, DsimCtx *ctx, DsimNodeId from, const RaftAppendReq *req);
 void     raft_on_append_resp(RaftNode *r, DsimCtx *ctx, DsimNodeId from,
                              const RaftAppendResp *resp);
+/* Leader with lease_reads: the time its lease ends (its clock), or -1 when it holds none
+ * (thesis §6.4.1). */
+DsimTime raft_lease_until(RaftNode *r, DsimCtx *ctx);
 /* Leader: Figure 2's commit rule over match indexes, then apply. */
 void     raft_advance_commit(RaftNode *r, DsimCtx *ctx);
 /* Applies entries last_applied + 1 .. commit_index; the leader answers its clients. */

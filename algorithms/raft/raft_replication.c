@@ -38,6 +38,12 @@ void raft_send_append(RaftNode *r, DsimCtx *ctx, unsigned i)
         .leader_commit = r->commit_index,
         .n_entries = (uint32_t) n,
     };
+    /* Lease reads: the send time, so that the answer tells which send it acknowledges.
+     * Rounded down (an earlier time is the safe side); 0 without lease reads, so that runs
+     * without them send the same bytes as before. */
+    if (cfg->lease_reads)
+        req->lease_stamp = (uint32_t) MIN((dsim_now(ctx) - r->lease_epoch) / 1000,
+                                          (DsimTime) UINT32_MAX);
     if (n > 0)
         memcpy(req->entries, raft_log_entry(r, prev + 1), n * sizeof(RaftEntry));
     dsim_send(ctx, r->first + i, RAFT_MSG_APPEND_REQ, req,
@@ -74,7 +80,7 @@ static void reply(DsimCtx *ctx, DsimNodeId to, const RaftAppendResp *resp)
 void raft_on_append_req(RaftNode *r, DsimCtx *ctx, DsimNodeId from, const RaftAppendReq *req)
 {
     const RaftConfig *cfg = dsim_config(ctx);
-    RaftAppendResp resp = { .index = req->prev_index };
+    RaftAppendResp resp = { .index = req->prev_index, .lease_stamp = req->lease_stamp };
 
     /* Figure 2, All Servers: "If RPC request or response contains term T > currentTerm:
      * set currentTerm = T, convert to follower (§5.1)". */
@@ -175,6 +181,11 @@ void raft_on_append_resp(RaftNode *r, DsimCtx *ctx, DsimNodeId from, const RaftA
     unsigned i = raft_member_index(r, from);
     RaftPeer *p = &r->peers[i];
     p->heard = true;
+    /* Any answer of this term, success or not, shows the member had the request then, and
+     * so (lease reads) will not vote for another for an election timeout minimum. */
+    DsimTime sent = r->lease_epoch + (DsimTime) resp->lease_stamp * 1000;
+    if (sent > p->acked_sent_at)
+        p->acked_sent_at = sent;
     if (resp->success) {
         /* Figure 2, Leaders: "If successful: update nextIndex and matchIndex for follower
          * (§5.3)". Answers may come out of order: both only grow. */
@@ -213,6 +224,37 @@ void raft_on_append_resp(RaftNode *r, DsimCtx *ctx, DsimNodeId from, const RaftA
     p->next_index = next;
     p->probing = true;
     raft_send_append(r, ctx, i);
+}
+
+/* ---- lease (thesis §6.4.1) ------------------------------------------------ */
+
+/* The send times acknowledged by the members of the configuration in force (the leader's
+ * own being now), in decreasing order: the quorum-th is the latest time at which a
+ * majority had heard from this leader. None of them votes for another candidate until an
+ * election timeout minimum after that, so no other leader exists until then (clocks
+ * permitting: the margin is the allowance for drift). */
+DsimTime raft_lease_until(RaftNode *r, DsimCtx *ctx)
+{
+    const RaftConfig *cfg = dsim_config(ctx);
+    DsimTime *m = (DsimTime *) (void *) r->sorted;
+    unsigned k = 0;
+
+    if (r->role != RAFT_LEADER || !cfg->lease_reads)
+        return -1;
+    for (unsigned i = 0; i < r->n; i++) {
+        if (!raft_in_config(r, i))
+            continue;
+        DsimTime v = i == r->self ? dsim_now(ctx) : r->peers[i].acked_sent_at;
+        unsigned j = k++;
+        while (j > 0 && m[j - 1] < v) {
+            m[j] = m[j - 1];
+            j--;
+        }
+        m[j] = v;
+    }
+    if (k < raft_quorum(r) || m[raft_quorum(r) - 1] < 0)
+        return -1;
+    return m[raft_quorum(r) - 1] + cfg->election_timeout.lo - cfg->lease_margin;
 }
 
 /* ---- commit and apply ---------------------------------------------------- */

@@ -830,6 +830,139 @@ static void test_bug_ack_before_commit_answers_writes_at_once(void)
     CU_ASSERT_EQUAL(harness_n_replies(h), 1); /* not answered twice */
 }
 
+/* ---- lease reads (thesis §6.4.1) ------------------------------------------- */
+
+/* A leader of term 1 in a group of 3 with lease_reads as given; r2 acknowledged the no-op
+ * (sent at the start of the term), so with lease_reads on the lease runs until 150 ms
+ * (election timeout minimum) - 10 ms (lease_margin) after the term began. */
+static Harness *lease_leader(const char *lease_reads)
+{
+    Harness *h = new_node(3);
+
+    harness_set_param(h, "lease_reads", lease_reads);
+    harness_init(h);
+    elect(h);
+    RaftAppendResp ok = { .term = 1, .index = 1, .success = 1 };
+    deliver_append_resp(h, 1, ok);
+    CU_ASSERT_EQUAL(raft_of(h)->commit_index, 1);
+    harness_clear(h);
+    return h;
+}
+
+static void request_get(Harness *h, uint64_t id, uint64_t seq)
+{
+    KvCommand c;
+
+    kv_command_init(&c, KV_OP_GET, 0, seq, "k", NULL, NULL);
+    harness_request(h, id, 0, &c, sizeof c);
+}
+
+static void test_lease_read_is_answered_without_the_log(void)
+{
+    g_autoptr(Harness) h = lease_leader("true");
+    RaftNode *r = raft_of(h);
+    RaftEntry e = put_entry(1, 1);
+
+    harness_request(h, 1, 0, e.cmd, e.len); /* writes still go through the log */
+    CU_ASSERT_EQUAL(raft_log_last_index(r), 2);
+    RaftAppendResp ok = { .term = 1, .index = 2, .success = 1 };
+    deliver_append_resp(h, 1, ok);
+    CU_ASSERT_EQUAL_FATAL(harness_n_replies(h), 1);
+    harness_clear(h);
+
+    harness_set_now(h, r->lease_epoch + DSIM_MS(20));
+    request_get(h, 2, 2);
+    CU_ASSERT_EQUAL(raft_log_last_index(r), 2);
+    CU_ASSERT_EQUAL(count_sent(h, RAFT_MSG_APPEND_REQ), 0);
+    CU_ASSERT_EQUAL_FATAL(harness_n_replies(h), 1);
+    const HarnessReply *rep = harness_reply(h, 0);
+    CU_ASSERT_EQUAL(rep->request_id, 2);
+    CU_ASSERT_EQUAL(rep->status, DSIM_STATUS_OK);
+    gsize len = 0;
+    const char *v = g_bytes_get_data(rep->result, &len);
+    CU_ASSERT_EQUAL(len, 2);
+    CU_ASSERT_NSTRING_EQUAL(v, "v1", 2);
+    CU_ASSERT_PTR_NOT_NULL(find_metric(h, "lease_read"));
+    /* the store is untouched: the read is not applied */
+    CU_ASSERT_EQUAL(kv_store_applied(r->kv), r->last_applied);
+}
+
+static void test_without_lease_reads_a_get_is_appended(void)
+{
+    g_autoptr(Harness) h = lease_leader("false");
+    RaftNode *r = raft_of(h);
+
+    harness_set_now(h, r->lease_epoch + DSIM_MS(20));
+    request_get(h, 3, 1);
+    CU_ASSERT_EQUAL(raft_log_last_index(r), 2);
+    CU_ASSERT_EQUAL(harness_n_replies(h), 0);
+    CU_ASSERT_PTR_NULL(find_metric(h, "lease_read"));
+    const RaftAppendReq *a = last_sent(h, RAFT_MSG_APPEND_REQ, 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+    CU_ASSERT_EQUAL(a->lease_stamp, 0); /* the bytes are as without the feature */
+}
+
+/* A new leader no majority has acknowledged holds no lease (and has not committed its
+ * no-op): the read goes through the log. */
+static void test_without_a_lease_a_get_is_appended(void)
+{
+    g_autoptr(Harness) h = new_node(3);
+
+    harness_set_param(h, "lease_reads", "true");
+    harness_init(h);
+    elect(h);
+    harness_clear(h);
+    request_get(h, 4, 1);
+    CU_ASSERT_EQUAL(raft_log_last_index(raft_of(h)), 2);
+    CU_ASSERT_EQUAL(harness_n_replies(h), 0);
+    CU_ASSERT_PTR_NULL(find_metric(h, "lease_read"));
+}
+
+/* The lease runs from the send time the majority acknowledged (echoed as lease_stamp) for
+ * the election timeout minimum less the margin, and lapses then. */
+static void test_the_lease_lapses_after_the_timeout_minimum_less_the_margin(void)
+{
+    g_autoptr(Harness) h = lease_leader("true");
+    RaftNode *r = raft_of(h);
+    DsimTime epoch = r->lease_epoch;
+
+    harness_set_now(h, epoch + DSIM_MS(60));
+    RaftAppendResp ok = { .term = 1, .index = 1, .success = 1, .lease_stamp = 50000 };
+    deliver_append_resp(h, 2, ok); /* r3 had a heartbeat sent at 50 ms */
+    harness_clear(h);
+
+    harness_set_now(h, epoch + DSIM_MS(50) + DSIM_MS(140) - 1);
+    request_get(h, 5, 1);
+    CU_ASSERT_EQUAL(harness_n_replies(h), 1);
+    CU_ASSERT_EQUAL(raft_log_last_index(r), 1);
+
+    harness_set_now(h, epoch + DSIM_MS(50) + DSIM_MS(140));
+    request_get(h, 6, 2);
+    CU_ASSERT_EQUAL(harness_n_replies(h), 1);
+    CU_ASSERT_EQUAL(raft_log_last_index(r), 2);
+}
+
+/* Each AppendEntries carries its send time, and the follower echoes it. */
+static void test_lease_stamps_are_sent_and_echoed(void)
+{
+    g_autoptr(Harness) h = new_node(3);
+
+    harness_set_param(h, "lease_reads", "true");
+    harness_init(h);
+    harness_clear(h);
+    size_t size = sizeof(RaftAppendReq);
+    RaftAppendReq req = { .term = 1, .lease_stamp = 1234 };
+    harness_deliver(h, 1, RAFT_MSG_APPEND_REQ, &req, size);
+    const RaftAppendResp *resp = last_sent(h, RAFT_MSG_APPEND_RESP, 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(resp);
+    CU_ASSERT_EQUAL(resp->lease_stamp, 1234);
+
+    /* and, having heard a leader, it refuses to vote for another for the timeout minimum */
+    deliver_vote_req(h, 2, 2, 0, 0);
+    CU_ASSERT_EQUAL(raft_of(h)->current_term, 1);
+    CU_ASSERT_EQUAL(raft_of(h)->voted_for, DSIM_NOBODY);
+}
+
 /* Heartbeats carry nothing to a replicating follower that has everything, and re-send the
  * probe to one that is probed. */
 static void test_heartbeat_reprobes_and_refreshes(void)
@@ -1825,6 +1958,12 @@ CU_TestInfo raft_replication_tests[] = {
       test_deposed_leader_answers_pending_requests_unknown },
     { "bug ack-before-commit answers writes at once",
       test_bug_ack_before_commit_answers_writes_at_once },
+    { "lease read is answered without the log", test_lease_read_is_answered_without_the_log },
+    { "without lease_reads a get is appended", test_without_lease_reads_a_get_is_appended },
+    { "without a lease a get is appended", test_without_a_lease_a_get_is_appended },
+    { "the lease lapses after the timeout minimum less the margin",
+      test_the_lease_lapses_after_the_timeout_minimum_less_the_margin },
+    { "lease stamps are sent and echoed", test_lease_stamps_are_sent_and_echoed },
     { "heartbeat reprobes and refreshes", test_heartbeat_reprobes_and_refreshes },
     { "append carries at most max_batch entries",
       test_append_carries_at_most_max_batch_entries },
