@@ -17,9 +17,7 @@
 /* Longest piece of user text repeated in a message; longer text is cut with "...". */
 #define QUOTE_MAX 64
 
-/* "text" with quotes, backslashes and control bytes escaped, cut at QUOTE_MAX bytes (on a
- * UTF-8 boundary), so that a message stays one short line whatever the input holds. */
-static char *quote(const char *text)
+char *dsim_quote(const char *text)
 {
     GString *out = g_string_new("\"");
     size_t len = strlen(text);
@@ -47,7 +45,7 @@ static char *quote(const char *text)
 
 static bool fail(char **why, const char *text, const char *what)
 {
-    g_autofree char *q = quote(text);
+    g_autofree char *q = dsim_quote(text);
     *why = g_strdup_printf("%s %s", q, what);
     return false;
 }

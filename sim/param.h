@@ -21,6 +21,11 @@ bool dsim_param_parse(const DsimParam *p, const char *text, void *config, char *
  * A default that does not parse is a bug in the protocol table: it asserts. */
 void dsim_param_defaults(const DsimProtocol *proto, void *config);
 
+/* Returns "text" (a new string) with quotes, backslashes and control bytes escaped, cut at
+ * 64 bytes on a UTF-8 boundary (with "..."), so that an input error message stays one short
+ * line whatever the input holds. Shared by the loader and the parameter parser. */
+char *dsim_quote(const char *text);
+
 /* "int", "bool", "time", "time range", "probability", "rate", "choice", "string". */
 const char *dsim_param_type_name(DsimParamType type);
 

@@ -58,7 +58,6 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlRelaxNG, xmlRelaxNGFree)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlRelaxNGValidCtxt, xmlRelaxNGFreeValidCtxt)
 
 /* Longest piece of user text repeated in a message; longer text is cut with "...". */
-#define QUOTE_MAX 64
 /* How many groups, nodes or names a "(known: ...)" hint lists before "...". */
 #define LIST_MAX 10
 /* Identifiers (scenario name, group ids, captures) are at most this long. */
@@ -92,40 +91,13 @@ typedef enum {
 
 /* ---- messages ------------------------------------------------------------ */
 
-/* "text" with quotes, backslashes and control bytes escaped, cut at QUOTE_MAX bytes (on a
- * UTF-8 boundary), so that a message stays one short line whatever the input holds. */
-static char *quote(const char *text)
-{
-    GString *out = g_string_new("\"");
-    size_t len = strlen(text);
-    size_t cut = len;
-
-    if (len > QUOTE_MAX) {
-        cut = QUOTE_MAX;
-        while (cut > 0 && ((unsigned char) text[cut] & 0xC0) == 0x80)
-            cut--;
-    }
-    for (size_t i = 0; i < cut; i++) {
-        unsigned char c = (unsigned char) text[i];
-        if (c == '"' || c == '\\')
-            g_string_append_printf(out, "\\%c", c);
-        else if (c < 0x20 || c == 0x7f)
-            g_string_append_printf(out, "\\x%02x", c);
-        else
-            g_string_append_c(out, (char) c);
-    }
-    if (cut < len)
-        g_string_append(out, "...");
-    g_string_append_c(out, '"');
-    return g_string_free(out, FALSE);
-}
 
 /* "<crash at="5x">", or "<latency>" when @attr is NULL: the element a message is about. */
 static char *element_text(xmlNode *node, const char *attr, const char *value)
 {
     if (attr == NULL)
         return g_strdup_printf("<%s>", (const char *) node->name);
-    g_autofree char *q = quote(value);
+    g_autofree char *q = dsim_quote(value);
     return g_strdup_printf("<%s %s=%s>", (const char *) node->name, attr, q);
 }
 
@@ -211,7 +183,7 @@ static gboolean fail_at(Loader *ld, xmlNode *node, const char *attr, const char 
 static gboolean fail_value(Loader *ld, xmlNode *node, const char *attr, const char *value,
                            GError **error, const char *what)
 {
-    g_autofree char *q = quote(value);
+    g_autofree char *q = dsim_quote(value);
     return fail_at(ld, node, attr, value, DSIM_SCENARIO_ERROR_BAD_VALUE, error, "%s %s", q,
                    what);
 }
@@ -484,7 +456,7 @@ static gboolean get_group_attr(Loader *ld, xmlNode *node, const char *name, Need
         return TRUE;
     int g = find_group(ld, v);
     if (g < 0) {
-        g_autofree char *q = quote(v);
+        g_autofree char *q = dsim_quote(v);
         g_autofree char *known = group_list(ld->sc);
         return fail_at(ld, node, name, v, DSIM_SCENARIO_ERROR_UNKNOWN_NAME, error,
                        "no group is named %s (groups: %s)", q, known);
@@ -540,7 +512,7 @@ static gboolean get_node_attr(Loader *ld, xmlNode *node, const char *name, DsimN
         return FALSE;
     *out = lookup_node(ld->sc, ld->groups, v);
     if (*out == DSIM_NOBODY) {
-        g_autofree char *q = quote(v);
+        g_autofree char *q = dsim_quote(v);
         g_autofree char *known = node_list(ld->sc);
         return fail_at(ld, node, name, v, DSIM_SCENARIO_ERROR_UNKNOWN_NAME, error,
                        "no node is named %s (nodes: %s)", q, known);
@@ -601,7 +573,7 @@ static bool parse_selector(Loader *ld, const char *text, DsimSelector *out,
         { "majority", DSIM_SEL_MAJORITY, 1, 1 },
     };
     const DsimScenario *sc = ld->sc;
-    g_autofree char *q = quote(text);
+    g_autofree char *q = dsim_quote(text);
     const char *paren = strchr(text, '(');
 
     memset(out, 0, sizeof *out);
@@ -633,7 +605,7 @@ static bool parse_selector(Loader *ld, const char *text, DsimSelector *out,
         }
         int g = find_group(ld, args[0]);
         if (g < 0) {
-            g_autofree char *qg = quote(args[0]);
+            g_autofree char *qg = dsim_quote(args[0]);
             g_autofree char *known = group_list(sc);
             *code = DSIM_SCENARIO_ERROR_UNKNOWN_NAME;
             *why = g_strdup_printf("no group is named %s (groups: %s)", qg, known);
@@ -646,7 +618,7 @@ static bool parse_selector(Loader *ld, const char *text, DsimSelector *out,
         if (n == 2) {
             uint64_t k;
             if (!parse_u64(args[1], &k) || k < 1) {
-                g_autofree char *qk = quote(args[1]);
+                g_autofree char *qk = dsim_quote(args[1]);
                 *why = g_strdup_printf("in %s, %s is not a number of nodes (write e.g. %s(%s,2))",
                                        q, qk, fname, gs->id);
                 return false;
@@ -670,7 +642,7 @@ static bool parse_selector(Loader *ld, const char *text, DsimSelector *out,
         g_autofree char *off = g_strstrip(g_strdup(plus + 1));
         uint64_t offset;
         if (!g_hash_table_contains(ld->captures, base)) {
-            g_autofree char *qb = quote(base);
+            g_autofree char *qb = dsim_quote(base);
             g_autofree char *known = capture_list(ld);
             *code = DSIM_SCENARIO_ERROR_UNKNOWN_NAME;
             *why = g_strdup_printf("%s names the capture %s, but no fault has as=%s "
@@ -826,7 +798,7 @@ static gboolean parse_param(Loader *ld, DsimGroupSpec *g, xmlNode *node, GError 
         return FALSE;
     const DsimParam *p = dsim_param_find(g->protocol->params, name);
     if (p == NULL) {
-        g_autofree char *q = quote(name);
+        g_autofree char *q = dsim_quote(name);
         g_autofree char *known = param_list(g->protocol);
         return fail_at(ld, node, "name", name, DSIM_SCENARIO_ERROR_UNKNOWN_PARAM, error,
                        "protocol %s has no parameter %s (its parameters: %s)", g->protocol->name,
@@ -873,7 +845,7 @@ static gboolean parse_group(Loader *ld, xmlNode *node, GError **error)
         for (unsigned i = 0; dsim_protocols[i] != NULL; i++)
             g_string_append_printf(known, "%s%s", i > 0 ? ", " : "", dsim_protocols[i]->name);
         g_autofree char *k = g_string_free(known, FALSE);
-        g_autofree char *q = quote(proto);
+        g_autofree char *q = dsim_quote(proto);
         return fail_at(ld, node, "protocol", proto, DSIM_SCENARIO_ERROR_UNKNOWN_PROTOCOL, error,
                        "unknown protocol %s (known: %s; see dsim list)", q, k);
     }
@@ -989,7 +961,7 @@ static gboolean get_prob_text(Loader *ld, xmlNode *node, double *out, GError **e
 {
     g_autofree char *v = get_text(node);
     if (!dsim_prob_parse(v, out)) {
-        g_autofree char *q = quote(v);
+        g_autofree char *q = dsim_quote(v);
         return fail_at(ld, node, NULL, NULL, DSIM_SCENARIO_ERROR_BAD_VALUE, error,
                        "%s is not a probability (write a number from 0 to 1, e.g. 0.01)", q);
     }
@@ -1056,7 +1028,7 @@ static gboolean parse_network(Loader *ld, xmlNode *node, GError **error)
         } else if (strcmp(name, "bandwidth") == 0) {
             g_autofree char *v = get_text(c);
             if (!parse_bandwidth(v, &net->bandwidth_bps)) {
-                g_autofree char *q = quote(v);
+                g_autofree char *q = dsim_quote(v);
                 return fail_at(ld, c, NULL, NULL, DSIM_SCENARIO_ERROR_BAD_VALUE, error,
                                "%s is not a bandwidth (write e.g. 100Mbit/s, 1Gbit/s, 10MB/s)",
                                q);
@@ -1065,7 +1037,7 @@ static gboolean parse_network(Loader *ld, xmlNode *node, GError **error)
             g_autofree char *v = get_text(c);
             uint64_t n;
             if (!parse_u64(v, &n) || n > 65535) {
-                g_autofree char *q = quote(v);
+                g_autofree char *q = dsim_quote(v);
                 return fail_at(ld, c, NULL, NULL, DSIM_SCENARIO_ERROR_BAD_VALUE, error,
                                "%s is not a byte count from 0 to 65535", q);
             }
@@ -1113,7 +1085,7 @@ static bool parse_mix(const char *text, GArray *mix, char **why)
     for (unsigned i = 0; items[i] != NULL; i++) {
         char *item = g_strstrip(items[i]);
         char *colon = strchr(item, ':');
-        g_autofree char *q = quote(item);
+        g_autofree char *q = dsim_quote(item);
         if (colon == NULL) {
             *why = g_strdup_printf("%s is not an operation and its weight (write e.g. get:0.5)",
                                    q);
@@ -1126,7 +1098,7 @@ static bool parse_mix(const char *text, GArray *mix, char **why)
         for (size_t k = 0; k < G_N_ELEMENTS(ops); k++)
             known = known || strcmp(op, ops[k]) == 0;
         if (!known) {
-            g_autofree char *qo = quote(op);
+            g_autofree char *qo = dsim_quote(op);
             *why = g_strdup_printf("%s is not an operation (known: " KNOWN_OPS ")", qo);
             return false;
         }
@@ -1138,7 +1110,7 @@ static bool parse_mix(const char *text, GArray *mix, char **why)
         }
         DsimMixItem it = { .op = NULL };
         if (!dsim_prob_parse(weight, &it.weight)) {
-            g_autofree char *qw = quote(weight);
+            g_autofree char *qw = dsim_quote(weight);
             *why = g_strdup_printf("the weight of %s, %s, is not a number from 0 to 1", op, qw);
             return false;
         }
@@ -1163,7 +1135,7 @@ static gboolean parse_workload_fields(Loader *ld, xmlNode *node, DsimWorkloadSpe
     if (!want_attr(ld, node, "type", REQUIRED, &w->type, error))
         return FALSE;
     if (strcmp(w->type, "kv") != 0 && strcmp(w->type, "register") != 0) {
-        g_autofree char *q = quote(w->type);
+        g_autofree char *q = dsim_quote(w->type);
         return fail_at(ld, node, "type", w->type, DSIM_SCENARIO_ERROR_BAD_VALUE, error,
                        "unknown workload type %s (known: " KNOWN_WORKLOADS ")", q);
     }
@@ -1491,7 +1463,7 @@ static gboolean parse_invariant(Loader *ld, xmlNode *node, DsimCheckSpec *ck, GE
     }
     if (found)
         return TRUE;
-    g_autofree char *q = quote(ck->name);
+    g_autofree char *q = dsim_quote(ck->name);
     g_autofree char *known = invariant_list(ld, ck->group);
     if (ck->group >= 0) {
         const DsimGroupSpec *g = group_at(ld, ck->group);
@@ -1637,7 +1609,7 @@ static gboolean parse_report(Loader *ld, xmlNode *node, GError **error)
         for (unsigned i = 0; items[i] != NULL; i++) {
             char *p = g_strstrip(items[i]);
             if (!is_identifier(p)) {
-                g_autofree char *q = quote(p);
+                g_autofree char *q = dsim_quote(p);
                 return fail_at(ld, node, "plots", plots, DSIM_SCENARIO_ERROR_BAD_VALUE, error,
                                "%s is not a plot name (write e.g. plots=\"leader-timeline,"
                                "latency-cdf\")",
@@ -1685,7 +1657,7 @@ static gboolean parse_vary_fields(Loader *ld, xmlNode *node, DsimVarySpec *v, GE
     g_autofree char *gid = g_strndup(v->param, (gsize) (dot - v->param));
     int g = find_group(ld, gid);
     if (g < 0) {
-        g_autofree char *q = quote(gid);
+        g_autofree char *q = dsim_quote(gid);
         g_autofree char *known = group_list(ld->sc);
         return fail_at(ld, node, "param", v->param, DSIM_SCENARIO_ERROR_UNKNOWN_NAME, error,
                        "no group is named %s (groups: %s)", q, known);
@@ -1693,7 +1665,7 @@ static gboolean parse_vary_fields(Loader *ld, xmlNode *node, DsimVarySpec *v, GE
     const DsimGroupSpec *gs = group_at(ld, g);
     const DsimParam *p = dsim_param_find(gs->protocol->params, dot + 1);
     if (p == NULL) {
-        g_autofree char *q = quote(dot + 1);
+        g_autofree char *q = dsim_quote(dot + 1);
         g_autofree char *known = param_list(gs->protocol);
         return fail_at(ld, node, "param", v->param, DSIM_SCENARIO_ERROR_UNKNOWN_PARAM, error,
                        "protocol %s has no parameter %s (its parameters: %s)",
@@ -2185,7 +2157,7 @@ static gboolean diagnose_node(Loader *ld, Summary *sum, xmlNode *node, GError **
     for (xmlNode *c = node->children; c != NULL; c = c->next) {
         if ((c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) && !rule->text) {
             g_autofree char *t = g_strstrip(g_strdup((const char *) c->content));
-            g_autofree char *q = quote(t);
+            g_autofree char *q = dsim_quote(t);
             if (t[0] != '\0')
                 return fail(ld, node, DSIM_SCENARIO_ERROR_SCHEMA, error,
                             "<%s> holds the text %s, but takes none (values go in "
@@ -2554,7 +2526,7 @@ gboolean dsim_scenario_set_param(DsimScenario *sc, unsigned group, const char *n
     g_autofree char *why = NULL;
 
     if (p == NULL) {
-        g_autofree char *q = quote(name);
+        g_autofree char *q = dsim_quote(name);
         g_autofree char *known = param_list(g->protocol);
         g_set_error(error, DSIM_SCENARIO_ERROR, DSIM_SCENARIO_ERROR_UNKNOWN_PARAM,
                     "protocol %s has no parameter %s (its parameters: %s)", g->protocol->name, q,
