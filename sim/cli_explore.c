@@ -73,6 +73,29 @@ gboolean dsim_cli_apply_params(DsimScenario *sc, gchar **params, GError **error)
     return TRUE;
 }
 
+/* The scenario of @file with the --param settings applied, and the checked --nemesis kinds
+ * in *kinds (NULL when none; free with g_strfreev). NULL, message printed, on bad input. */
+static DsimScenario *load_variant(const char *cmd, const char *file, const char *nemesis,
+                                  gchar **params, gchar ***kinds)
+{
+    g_autoptr(GError) error = NULL;
+    *kinds = dsim_cli_parse_nemesis(nemesis, &error);
+    if (error != NULL) {
+        fprintf(stderr, "dsim %s: %s\n", cmd, error->message);
+        return NULL;
+    }
+    g_autoptr(DsimScenario) sc = dsim_scenario_load_file(file, &error);
+    if (sc == NULL) {
+        fprintf(stderr, "%s\n", error->message);
+    } else if (!dsim_cli_apply_params(sc, params, &error)) {
+        fprintf(stderr, "dsim %s: %s\n", cmd, error->message);
+        g_clear_pointer(&sc, dsim_scenario_free);
+    }
+    if (sc == NULL)
+        g_clear_pointer(kinds, g_strfreev);
+    return g_steal_pointer(&sc);
+}
+
 /* "crash-restart,random-halves" -> a NULL-terminated vector, checked. */
 gchar **dsim_cli_parse_nemesis(const char *text, GError **error)
 {
@@ -380,20 +403,11 @@ int dsim_cli_explore(int argc, char **argv)
         fprintf(stderr, "dsim explore: --jobs must be positive\n");
         return EXIT_BAD_INPUT;
     }
-    g_auto(GStrv) kinds = dsim_cli_parse_nemesis(nemesis, &error);
-    if (error != NULL) {
-        fprintf(stderr, "dsim explore: %s\n", error->message);
+    gchar **kinds_raw = NULL;
+    g_autoptr(DsimScenario) sc = load_variant("explore", argv[1], nemesis, params, &kinds_raw);
+    g_auto(GStrv) kinds = kinds_raw;
+    if (sc == NULL)
         return EXIT_BAD_INPUT;
-    }
-    g_autoptr(DsimScenario) sc = dsim_scenario_load_file(argv[1], &error);
-    if (sc == NULL) {
-        fprintf(stderr, "%s\n", error->message);
-        return EXIT_BAD_INPUT;
-    }
-    if (!dsim_cli_apply_params(sc, params, &error)) {
-        fprintf(stderr, "dsim explore: %s\n", error->message);
-        return EXIT_BAD_INPUT;
-    }
     g_autofree char *shard_text = shard != NULL ? g_strdup_printf("-shard-%u-of-%u", shard_i + 1, shard_n) : g_strdup("");
     g_autofree char *dir = out != NULL ? g_strdup(out)
                                        : g_strdup_printf("out/%s/explore-%" PRIu64 "-%" PRIu64 "%s", sc->name, lo, hi, shard_text);
@@ -458,20 +472,11 @@ int dsim_cli_shrink(int argc, char **argv)
         fprintf(stderr, "dsim shrink: --seed %s: not an unsigned 64-bit integer\n", seed_text);
         return EXIT_BAD_INPUT;
     }
-    g_auto(GStrv) kinds = dsim_cli_parse_nemesis(nemesis, &error);
-    if (error != NULL) {
-        fprintf(stderr, "dsim shrink: %s\n", error->message);
+    gchar **kinds_raw = NULL;
+    g_autoptr(DsimScenario) sc = load_variant("shrink", argv[1], nemesis, params, &kinds_raw);
+    g_auto(GStrv) kinds = kinds_raw;
+    if (sc == NULL)
         return EXIT_BAD_INPUT;
-    }
-    g_autoptr(DsimScenario) sc = dsim_scenario_load_file(argv[1], &error);
-    if (sc == NULL) {
-        fprintf(stderr, "%s\n", error->message);
-        return EXIT_BAD_INPUT;
-    }
-    if (!dsim_cli_apply_params(sc, params, &error)) {
-        fprintf(stderr, "dsim shrink: %s\n", error->message);
-        return EXIT_BAD_INPUT;
-    }
     g_autofree char *dst = out != NULL ? g_strdup(out)
                                        : g_strdup_printf("out/%s/seed-%" PRIu64 "-repro.xml", sc->name, seed);
     if (g_file_test(dst, G_FILE_TEST_EXISTS) && !force) {
