@@ -46,7 +46,6 @@ typedef struct {
     unsigned   attempts;
     unsigned   target;     /* member index the client sends to */
     GPtrArray *seen;       /* per key index: last value this client observed (char*) */
-    uint64_t   acked;      /* highest seq acknowledged ok */
     GArray    *acked_seqs; /* uint64_t: every seq acknowledged ok, ascending */
 } Client;
 
@@ -187,7 +186,6 @@ void dsim_hist_op_format(const DsimHistOp *op, GString *out)
 
 const GArray *dsim_clients_history(const DsimClients *c) { return c->history; }
 unsigned dsim_clients_count(const DsimClients *c) { return c->n; }
-uint64_t dsim_clients_acked_seq(const DsimClients *c, unsigned i) { return c->clients[i].acked; }
 
 const GArray *dsim_clients_acked(const DsimClients *c, unsigned i) { return c->clients[i].acked_seqs; }
 
@@ -278,7 +276,6 @@ static void complete(DsimClients *c, DsimWorld *w, Client *cl, DsimHistType type
     cl->busy = false;
     cl->attempt = 0;
     if (type == DSIM_HIST_OK) {
-        cl->acked = cl->seq;
         g_array_append_val(cl->acked_seqs, cl->seq);
         unsigned ki = key_index_of(cl);
         char *seen = NULL;

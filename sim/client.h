@@ -62,9 +62,8 @@ void         dsim_clients_free_event(uint32_t what, uint64_t arg);
 /* The run ended: pending operations complete as info. */
 void         dsim_clients_finish(DsimClients *c, DsimWorld *w);
 
-/* Number of clients, and the highest seq of client @i that was acknowledged ok (0: none). */
+/* Number of clients. */
 unsigned      dsim_clients_count(const DsimClients *c);
-uint64_t      dsim_clients_acked_seq(const DsimClients *c, unsigned i);
 /* Every seq of client @i acknowledged ok, ascending (uint64_t). */
 const GArray *dsim_clients_acked(const DsimClients *c, unsigned i);
 /* The history so far, in order. */

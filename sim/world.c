@@ -52,7 +52,6 @@ typedef struct {
 typedef struct {
     DsimRng    rng;
     uint32_t   epoch;    /* bumped at each crash: the node's older timers are dead */
-    uint32_t   group;
     DsimStore *store;    /* NULL until first used */
     GArray    *deferred; /* DsimEvent set aside while paused, or NULL */
 } Node;
@@ -530,7 +529,6 @@ DsimWorld *dsim_world_new(const DsimScenario *sc, uint64_t seed, const DsimWorld
             DsimNodeId id = g->first + i;
             g->state_ptr[i] = g->states + (size_t) i * g->state_size;
             g->ids[i] = id;
-            w->nodes[id].group = gi;
             g_autofree char *stream = g_strconcat("node/", sc->node_names[id], NULL);
             dsim_rng_init(&w->nodes[id].rng, seed, stream);
         }

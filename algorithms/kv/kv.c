@@ -224,11 +224,6 @@ bool kv_store_has_applied(const KvStore *kv, uint32_t client, uint64_t seq)
     return lo < s->applied->len && v[lo] == seq;
 }
 
-uint64_t kv_store_last_seq(const KvStore *kv, uint32_t client)
-{
-    const KvSession *s = g_hash_table_lookup(kv->sessions, GUINT_TO_POINTER(client + 1u));
-    return s != NULL ? s->seq : 0;
-}
 uint64_t kv_store_digest(const KvStore *kv) { return kv->digest; }
 
 const char *kv_store_get(const KvStore *kv, const char *key)

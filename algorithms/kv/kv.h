@@ -63,9 +63,6 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(KvStore, kv_store_free)
 DsimStatus kv_store_apply(KvStore *kv, const void *cmd, size_t len, GString *result);
 
 uint64_t kv_store_applied(const KvStore *kv); /* commands applied, no-ops included */
-/* The highest seq of @client applied so far (0: none). A client's commands are applied in
- * seq order, so every seq <= this one that was acknowledged has been applied. */
-uint64_t kv_store_last_seq(const KvStore *kv, uint32_t client);
 /* Whether @client's command @seq was applied (each applied seq is remembered). */
 bool     kv_store_has_applied(const KvStore *kv, uint32_t client, uint64_t seq);
 uint64_t kv_store_digest(const KvStore *kv);  /* over the applied sequence */
