@@ -291,6 +291,11 @@ const DsimEvent *dsim_queue_peek(const DsimQueue *q)
     return first((DsimQueue *) q);
 }
 
+const DsimEvent *dsim_queue_ahead(const DsimQueue *q, size_t k)
+{
+    return q->head + k < q->active.n ? &q->active.v[q->head + k] : NULL;
+}
+
 size_t dsim_queue_size(const DsimQueue *q) { return q->n; }
 uint64_t dsim_queue_pushed(const DsimQueue *q) { return q->next_seq - 1; }
 size_t dsim_queue_max_size(const DsimQueue *q) { return q->max; }

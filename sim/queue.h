@@ -52,6 +52,10 @@ uint64_t   dsim_queue_push(DsimQueue *q, DsimEvent *ev);
 bool       dsim_queue_pop(DsimQueue *q, DsimEvent *out);
 /* The first event without removing it, or NULL. */
 const DsimEvent *dsim_queue_peek(const DsimQueue *q);
+/* The event @k places after the next one in the active window's sorted array, or NULL. A hint
+ * for prefetching only: events pushed into the window after it was sorted are not counted, so
+ * it need not be the (k+1)-th event to leave. */
+const DsimEvent *dsim_queue_ahead(const DsimQueue *q, size_t k);
 size_t     dsim_queue_size(const DsimQueue *q);
 uint64_t   dsim_queue_pushed(const DsimQueue *q); /* total pushes so far */
 size_t     dsim_queue_max_size(const DsimQueue *q); /* most events ever pending at once */

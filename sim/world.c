@@ -765,6 +765,30 @@ static DsimNodeId process(DsimWorld *w, DsimEvent *ev, bool *live)
     g_assert_not_reached();
 }
 
+/* How far ahead in the sorted window the loop prefetches (see prefetch_ahead). */
+#define PREFETCH_DISTANCE 8
+
+/* At a million nodes almost every event starts with cache misses: the packet (written a few
+ * ms of virtual time and tens of thousands of events ago), the receiver's protocol state, its
+ * timer slot and PRNG. The active window is a sorted array, so the events a few places ahead
+ * are known: asking for their memory now lets the misses overlap with the work of the events
+ * in between, instead of stalling one after another. A hint only: it changes no result. */
+static inline void prefetch_ahead(DsimWorld *w)
+{
+    const DsimEvent *ev = dsim_queue_ahead(w->queue, PREFETCH_DISTANCE);
+    if (ev == NULL || ev->node >= w->n_nodes)
+        return;
+    if (ev->kind == DSIM_EV_DELIVER) {
+        __builtin_prefetch(ev->ptr);
+    } else if (ev->kind == DSIM_EV_TIMER) {
+        __builtin_prefetch(&g_array_index(w->slots, TimerSlot, ev->u32a));
+        __builtin_prefetch(&w->nodes[ev->node].rng);
+    } else {
+        return;
+    }
+    __builtin_prefetch(state_of(w, ev->node));
+}
+
 bool dsim_world_step(DsimWorld *w)
 {
     if (!w->started)
@@ -781,6 +805,7 @@ bool dsim_world_step(DsimWorld *w)
         return false;
     }
     w->now = ev.time;
+    prefetch_ahead(w);
     bool live;
     w->processing = true;
     DsimNodeId node = process(w, &ev, &live);
