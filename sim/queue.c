@@ -116,16 +116,30 @@ DsimQueue *dsim_queue_new(void)
     return q;
 }
 
-void dsim_queue_free(DsimQueue *q)
+static void release(DsimQueue *q)
 {
-    if (q == NULL)
-        return;
     for (unsigned i = 0; i < RING; i++)
         g_free(q->ring[i].v);
     g_free(q->active.v);
     g_free(q->late.v);
     g_free(q->far.v);
+}
+
+void dsim_queue_free(DsimQueue *q)
+{
+    if (q == NULL)
+        return;
+    release(q);
     g_free(q);
+}
+
+void dsim_queue_clear(DsimQueue *q)
+{
+    release(q);
+    memset(q->ring, 0, sizeof q->ring);
+    q->active = (Vec) { 0 };
+    q->late = q->far = (Heap) { 0 };
+    q->in_ring = q->head = q->n = 0;
 }
 
 static void place(DsimQueue *q, const DsimEvent *ev)

@@ -59,6 +59,9 @@ const DsimEvent *dsim_queue_ahead(const DsimQueue *q, size_t k);
 size_t     dsim_queue_size(const DsimQueue *q);
 uint64_t   dsim_queue_pushed(const DsimQueue *q); /* total pushes so far */
 size_t     dsim_queue_max_size(const DsimQueue *q); /* most events ever pending at once */
+/* Drops every pending event and frees the memory that held them (call dsim_queue_foreach
+ * first to free what they own); the counters (pushed, max size) stay. */
+void       dsim_queue_clear(DsimQueue *q);
 /* Calls @fn on every pending event in unspecified order (for freeing what they own). */
 void       dsim_queue_foreach(DsimQueue *q, void (*fn)(DsimEvent *ev, void *data), void *data);
 
