@@ -115,3 +115,32 @@ void dsim_metric(DsimCtx *ctx, const char *name, double value)
 {
     ctx->ops->metric(ctx, name, value);
 }
+
+bool dsim_group_find(const DsimCtx *ctx, const char *group_id, DsimNodeId *first, unsigned *n)
+{
+    return ctx->ops->group_find(ctx, group_id, first, n);
+}
+
+DsimCallId dsim_call(DsimCtx *ctx, DsimNodeId to, uint16_t method, const void *body, size_t size,
+                     const DsimCallOpts *opts)
+{
+    g_assert(opts != NULL && opts->timeout > 0);
+    return ctx->ops->call(ctx, to, method, body, size, opts);
+}
+
+void dsim_respond(DsimCtx *ctx, DsimCallId call, DsimCallStatus status, const void *body,
+                  size_t size)
+{
+    g_assert(call != 0 && (status == DSIM_CALL_OK || status == DSIM_CALL_FAIL));
+    ctx->ops->respond(ctx, call, status, body, size);
+}
+
+const char *dsim_call_status_name(DsimCallStatus status)
+{
+    switch (status) {
+    case DSIM_CALL_OK: return "ok";
+    case DSIM_CALL_FAIL: return "fail";
+    case DSIM_CALL_TIMEOUT: return "timeout";
+    }
+    return "?";
+}

@@ -22,6 +22,12 @@ typedef struct {
     bool        (*load)(DsimCtx *ctx, uint64_t key, void *buf, size_t len, size_t *out_len);
     void        (*reply)(DsimCtx *ctx, uint64_t request_id, DsimStatus status, const void *result,
                          size_t len);
+    DsimCallId  (*call)(DsimCtx *ctx, DsimNodeId to, uint16_t method, const void *body,
+                        size_t size, const DsimCallOpts *opts);
+    void        (*respond)(DsimCtx *ctx, DsimCallId call, DsimCallStatus status,
+                           const void *body, size_t size);
+    bool        (*group_find)(const DsimCtx *ctx, const char *group_id, DsimNodeId *first,
+                              unsigned *n);
     void        (*log)(DsimCtx *ctx, const char *line); /* called only when ctx->logging */
     void        (*metric)(DsimCtx *ctx, const char *name, double value);
 } DsimCtxOps;

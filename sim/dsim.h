@@ -47,10 +47,19 @@ typedef uint64_t DsimTimerId; /* 0 is never a valid timer */
 
 typedef struct DsimCtx DsimCtx;
 
+/* What a message carries: a protocol's own message, or one half of a call (below). */
+typedef enum {
+    DSIM_MSG_PLAIN = 0,
+    DSIM_MSG_REQUEST,  /* a call's request: type is the method */
+    DSIM_MSG_RESPONSE, /* a call's response: type is the method, status its DsimCallStatus */
+} DsimMsgKind;
+
 typedef struct {
     DsimNodeId  from;
     DsimNodeId  to;
     uint16_t    type;  /* the protocol's own message enum */
+    uint8_t     kind;  /* DsimMsgKind */
+    uint8_t     status; /* DSIM_MSG_RESPONSE: its DsimCallStatus */
     uint32_t    size;  /* bytes of body */
     uint64_t    id;    /* unique per send in the run (duplicates share it) */
     DsimTime    sent_at;
@@ -82,6 +91,69 @@ typedef struct {
     uint32_t    size;   /* <= DSIM_CMD_MAX */
     const void *cmd;
 } DsimRequest;
+
+/* ---- calls: a request that expects one response, by a deadline ------------
+ *
+ * Services (the service stack of DESIGN.md) talk in calls rather than bare messages. A call
+ * is a message to any node of any group that the kernel pairs with its response:
+ *  - the caller's dsim_call() sends the request and starts the call's deadline;
+ *  - the callee's on_call receives it (DsimCall) and answers, in that handler or a later
+ *    one, with dsim_respond() naming the call's id, exactly once;
+ *  - the caller's on_response receives exactly one outcome per call: the response (OK or
+ *    FAIL, with its body) when it arrives by the deadline, else TIMEOUT at the deadline. A
+ *    response that arrives later is dropped (a "late" drop) and changes nothing.
+ * Requests and responses are messages: the network delays, loses and partitions them like
+ * any other, except duplication (a call rides a connection, which removes duplicates, as TCP
+ * does). A lost request or response shows as a timeout. A crash forgets the caller's pending
+ * calls (their outcomes never come) and the calls the callee had not answered. A call to a
+ * node whose protocol takes no calls is answered FAIL by the kernel.
+ *
+ * Every call is a span of a trace (as in Zipkin and OpenTelemetry): a call made while its
+ * node handles an incoming call (in on_call), or naming as parent an incoming call the node
+ * still serves, joins that call's trace as its child; any other call starts a new trace. The
+ * kernel records every span; reports write them as spans.json. Trace and span ids are call
+ * ids: deterministic, unique in the run. */
+typedef uint64_t DsimCallId; /* 0 is never a call */
+
+typedef enum {
+    DSIM_CALL_OK = 0, /* answered: done */
+    DSIM_CALL_FAIL,   /* answered: refused or failed (the body may say why) */
+    DSIM_CALL_TIMEOUT, /* no answer by the deadline */
+} DsimCallStatus;
+
+/* An incoming call, as on_call sees it. Borrowed: valid during the handler only. */
+typedef struct {
+    DsimCallId  id;       /* what dsim_respond() names */
+    DsimNodeId  from;     /* the caller */
+    uint16_t    method;   /* the callee protocol's own operation enum */
+    uint32_t    size;
+    const void *body;
+    DsimTime    deadline; /* when the caller gives up, on this node's clock */
+    uint64_t    trace;    /* the trace it belongs to */
+} DsimCall;
+
+/* The outcome of a call, as on_response sees it. Borrowed: valid during the handler only. */
+typedef struct {
+    DsimCallId     id;
+    uint64_t       tag;     /* as given in DsimCallOpts */
+    DsimNodeId     to;      /* the callee */
+    uint16_t       method;
+    DsimCallStatus status;
+    uint32_t       size;    /* the response body; 0 on TIMEOUT */
+    const void    *body;
+    DsimTime       latency; /* from dsim_call() to this outcome */
+} DsimResponse;
+
+typedef struct {
+    DsimTime   timeout; /* > 0: the deadline is now + timeout */
+    uint64_t   tag;     /* the caller's own, handed back in DsimResponse */
+    /* An incoming call this node still serves, whose trace the new call joins as a child;
+     * 0: the call being handled (in on_call), or a new trace. */
+    DsimCallId parent;
+} DsimCallOpts;
+
+/* Prints a call status: "ok", "fail", "timeout". */
+const char *dsim_call_status_name(DsimCallStatus status);
 
 /* ---- parameters --------------------------------------------------------- */
 
@@ -204,6 +276,12 @@ typedef struct {
     void (*on_recover)(void *state, DsimCtx *ctx); /* may be NULL: init is used */
     void (*describe)(const void *state, DsimView *view);  /* may be NULL */
     void (*print_msg)(const DsimMsg *msg, GString *out);  /* "VoteReq term=2 last=5^2" */
+    /* Calls (see above); both may be NULL. on_call serves a call made to this node;
+     * on_response receives the outcome of a call this node made. */
+    void (*on_call)(void *state, DsimCtx *ctx, const DsimCall *call);
+    void (*on_response)(void *state, DsimCtx *ctx, const DsimResponse *response);
+    /* Names a method for spans and the space-time diagram ("GET /users"); may be NULL. */
+    const char *(*method_name)(uint16_t method);
 } DsimProtocol;
 
 /* ---- the context: facts ------------------------------------------------- */
@@ -215,6 +293,10 @@ unsigned    dsim_group_size(const DsimCtx *ctx);
 DsimNodeId  dsim_group_member(const DsimCtx *ctx, unsigned i);
 const char *dsim_name(const DsimCtx *ctx, DsimNodeId id); /* "r3", for logs */
 const void *dsim_config(const DsimCtx *ctx);
+/* Finds another group of the world by its id (a scenario's <group id="svc">): its first node
+ * id and its size. False when the scenario has no such group. */
+bool        dsim_group_find(const DsimCtx *ctx, const char *group_id, DsimNodeId *first,
+                            unsigned *n);
 uint64_t    dsim_rand(DsimCtx *ctx);                      /* this node's own stream */
 uint64_t    dsim_rand_below(DsimCtx *ctx, uint64_t n);    /* uniform in [0, n), n > 0 */
 DsimTime    dsim_rand_time(DsimCtx *ctx, DsimTime lo, DsimTime hi); /* uniform, inclusive */
@@ -240,6 +322,14 @@ void        dsim_reply(DsimCtx *ctx, uint64_t request_id, DsimStatus status, con
                        size_t len);
 /* Answers REDIRECT: this node is not the leader; @leader is its best guess or DSIM_NOBODY. */
 void        dsim_redirect(DsimCtx *ctx, uint64_t request_id, DsimNodeId leader);
+/* Calls @to (any node of any group): sends @method with @body (@size bytes, copied) and
+ * returns the call's id; the outcome comes to on_response, once (see "calls" above). */
+DsimCallId  dsim_call(DsimCtx *ctx, DsimNodeId to, uint16_t method, const void *body, size_t size,
+                      const DsimCallOpts *opts);
+/* Answers incoming call @call with DSIM_CALL_OK or DSIM_CALL_FAIL and @body (copied). Once per
+ * call, from the node that received it, in on_call or any later handler. */
+void        dsim_respond(DsimCtx *ctx, DsimCallId call, DsimCallStatus status, const void *body,
+                         size_t size);
 void        dsim_log(DsimCtx *ctx, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 /* Records a sample of a named figure (summary.json aggregates count/min/max/mean/last). */
 void        dsim_metric(DsimCtx *ctx, const char *name, double value);

@@ -54,6 +54,7 @@ const char *dsim_drop_reason_name(DsimDropReason r)
     case DSIM_DROP_LOSS: return "loss";
     case DSIM_DROP_PARTITION: return "partition";
     case DSIM_DROP_CRASHED: return "crashed";
+    case DSIM_DROP_LATE: return "late";
     }
     g_assert_not_reached();
 }

@@ -22,7 +22,9 @@ typedef enum {
     DSIM_DROP_LOSS,      /* lost by the link's loss probability */
     DSIM_DROP_PARTITION, /* the link was cut (partition, block or disconnect) */
     DSIM_DROP_CRASHED,   /* the receiver was down when it arrived */
+    DSIM_DROP_LATE,      /* a call's response that nobody waits for any more (timed out) */
 } DsimDropReason;
+#define DSIM_DROP_REASONS 5
 
 const char *dsim_drop_reason_name(DsimDropReason r); /* "loss", "partition", "crashed" */
 

@@ -19,6 +19,7 @@ typedef enum {
     DSIM_EV_CHECK,       /* u32a: index of the timed check */
     DSIM_EV_CLIENT,      /* u32a: workload client index (client issue/timeouts) */
     DSIM_EV_STOP,        /* end of the run */
+    DSIM_EV_CALL,        /* u64: a call's id, at its deadline; node: the caller */
 } DsimEventKind;
 
 typedef struct {

@@ -30,10 +30,44 @@
 #include "sim/store.h"
 
 /* A message in flight: the header the receiver sees, then the copied body. */
+/* A message in flight. A call's request or response carries a CallWire before the
+ * protocol's bytes: body holds both, msg.body points past the CallWire and msg.size counts
+ * only the protocol's bytes (packet_bytes() counts both). */
 typedef struct {
     DsimMsg msg;
     uint8_t body[];
 } Packet;
+
+/* What a call's messages carry for the kernel (see "calls" in dsim.h). */
+typedef struct {
+    DsimCallId call;
+    uint64_t   trace;
+    DsimCallId parent;   /* the parent span, 0 for a trace's root */
+    DsimTime   deadline; /* run time */
+} CallWire;
+
+/* A call its caller waits on, from dsim_call() to its outcome. */
+typedef struct {
+    DsimCallId id;
+    uint64_t   trace;
+    DsimCallId parent;
+    uint64_t   tag;
+    DsimNodeId caller, callee;
+    uint32_t   epoch;   /* the caller's: a crash forgets the call */
+    uint16_t   method;
+    DsimTime   start, deadline;
+    DsimTime   served, answered; /* at the callee, or -1 */
+} OutCall;
+
+/* A call a node received and has not answered yet. */
+typedef struct {
+    DsimCallId id;
+    uint64_t   trace;
+    DsimNodeId callee, caller;
+    uint32_t   epoch;   /* the callee's */
+    uint16_t   method;
+    DsimTime   deadline;
+} InCall;
 
 typedef struct {
     const DsimGroupSpec *spec;
@@ -107,6 +141,11 @@ struct DsimWorld {
     uint64_t            index;     /* events processed */
     uint64_t            hash;
     uint64_t            next_msg_id;
+    DsimCallId          next_call_id;
+    GHashTable         *out_calls; /* DsimCallId -> OutCall*, waiting for an outcome (lookup only) */
+    GHashTable         *in_calls;  /* DsimCallId -> InCall*, received and not answered (lookup only) */
+    GArray             *spans;     /* DsimSpan, in the order calls ended */
+    DsimCallId          serving;   /* the call whose on_call runs now, or 0 */
     bool                started, stopped, finished;
     bool                processing; /* inside process(): records belong to event index+1 */
     unsigned            n_unwindowed; /* observers that want every message-level record */
@@ -265,6 +304,16 @@ static void leave(DsimWorld *w) { w->current = DSIM_NOBODY; }
 #define PACKET_SLOT  (sizeof(Packet) + PACKET_SMALL)
 #define PACKET_SLAB  4096
 
+static inline bool is_call(const DsimMsg *msg) { return msg->kind != DSIM_MSG_PLAIN; }
+
+/* Bytes the packet carries: the protocol's and, for a call, the CallWire. */
+static inline size_t packet_bytes(const Packet *p)
+{
+    return p->msg.size + (is_call(&p->msg) ? sizeof(CallWire) : 0);
+}
+
+static inline const CallWire *call_wire(const Packet *p) { return (const CallWire *) (const void *) p->body; }
+
 static Packet *alloc_packet(DsimWorld *w, size_t size)
 {
     if (size > PACKET_SMALL)
@@ -287,7 +336,7 @@ static Packet *alloc_packet(DsimWorld *w, size_t size)
 
 static void free_packet(DsimWorld *w, Packet *p)
 {
-    if (p->msg.size <= PACKET_SMALL) {
+    if (packet_bytes(p) <= PACKET_SMALL) {
         p->msg.body = w->free_packets;
         w->free_packets = p;
     } else {
@@ -303,45 +352,60 @@ static void schedule_delivery(DsimWorld *w, Packet *p, DsimTime delay)
     dsim_queue_push(w->queue, &ev);
 }
 
-static void ctx_send(DsimCtx *ctx, DsimNodeId to, uint16_t type, const void *body, size_t size)
+/* Sends @size bytes of @body from @from to @to as @hdr says (type, kind, status); a call's
+ * messages carry @wire before the body and are never duplicated (see dsim.h). */
+static void transmit(DsimWorld *w, DsimNodeId from, DsimNodeId to, DsimMsg hdr, const CallWire *wire,
+                     const void *body, size_t size)
 {
-    DsimWorld *w = ctx->impl;
     g_assert(to < w->n_nodes);
-    g_assert(size <= UINT32_MAX);
+    g_assert(size <= UINT32_MAX - sizeof(CallWire));
+    size_t head = wire != NULL ? sizeof *wire : 0;
     DsimNetFate fate;
-    dsim_net_fate(w->net, ctx->self, to, w->now, (uint32_t) size, &fate);
+    dsim_net_fate(w->net, from, to, w->now, (uint32_t) (head + size), &fate);
 
-    DsimMsg hdr = {
-        .from = ctx->self, .to = to, .type = type, .size = (uint32_t) size,
-        .id = ++w->next_msg_id, .sent_at = w->now, .body = NULL,
-    };
+    hdr.from = from;
+    hdr.to = to;
+    hdr.size = (uint32_t) size;
+    hdr.id = ++w->next_msg_id;
+    hdr.sent_at = w->now;
+    hdr.body = NULL;
     w->counters.sent++;
-    w->counters.bytes_sent += size;
+    w->counters.bytes_sent += head + size;
     if (fate.copies == 0) {
         w->counters.dropped[fate.drop]++;
         if (msg_observed(w)) {
             hdr.body = body;
-            DsimRecord rec = { .kind = DSIM_REC_DROP, .node = ctx->self, .msg = &hdr, .drop = fate.drop,
+            DsimRecord rec = { .kind = DSIM_REC_DROP, .node = from, .msg = &hdr, .drop = fate.drop,
                                .at_send = true };
             emit(w, &rec);
         }
         return;
     }
+    if (wire != NULL)
+        fate.copies = 1; /* a connection removes duplicates */
     if (fate.copies > 1)
         w->counters.duplicated++;
     for (unsigned i = 0; i < fate.copies; i++) {
-        Packet *p = alloc_packet(w, size);
+        Packet *p = alloc_packet(w, head + size);
         p->msg = hdr;
+        if (head > 0)
+            memcpy(p->body, wire, head);
         if (size > 0)
-            memcpy(p->body, body, size);
-        p->msg.body = p->body;
+            memcpy(p->body + head, body, size);
+        p->msg.body = p->body + head;
         schedule_delivery(w, p, fate.delay[i]);
         if (msg_observed(w)) {
-            DsimRecord rec = { .kind = DSIM_REC_SEND, .node = ctx->self, .msg = &p->msg,
+            DsimRecord rec = { .kind = DSIM_REC_SEND, .node = from, .msg = &p->msg,
                                .time_arrive = w->now + fate.delay[i] };
             emit(w, &rec);
         }
     }
+}
+
+static void ctx_send(DsimCtx *ctx, DsimNodeId to, uint16_t type, const void *body, size_t size)
+{
+    DsimMsg hdr = { .type = type, .kind = DSIM_MSG_PLAIN };
+    transmit(ctx->impl, ctx->self, to, hdr, NULL, body, size);
 }
 
 static DsimTimerId ctx_timer_set(DsimCtx *ctx, DsimTime delay, unsigned kind, uint64_t arg)
@@ -491,6 +555,104 @@ static void ctx_metric(DsimCtx *ctx, const char *name, double value)
     }
 }
 
+
+/* ---- calls (see "calls" in dsim.h) ------------------------------------------ */
+
+static gboolean call_id_equal(gconstpointer a, gconstpointer b)
+{
+    return *(const DsimCallId *) a == *(const DsimCallId *) b;
+}
+
+static guint call_id_hash(gconstpointer a)
+{
+    DsimCallId id = *(const DsimCallId *) a;
+    return (guint) (id ^ (id >> 32));
+}
+
+/* The call @id when its caller still waits for it in the same life, else NULL. */
+static OutCall *awaited(DsimWorld *w, DsimCallId id)
+{
+    OutCall *oc = g_hash_table_lookup(w->out_calls, &id);
+    return oc != NULL && oc->epoch == w->nodes[oc->caller].epoch ? oc : NULL;
+}
+
+static void end_span(DsimWorld *w, OutCall *oc, DsimSpanStatus status)
+{
+    DsimSpan sp = {
+        .trace = oc->trace, .id = oc->id, .parent = oc->parent, .caller = oc->caller,
+        .callee = oc->callee, .method = oc->method, .status = status, .start = oc->start,
+        .end = w->now, .served = oc->served, .answered = oc->answered,
+    };
+    g_array_append_val(w->spans, sp);
+    g_hash_table_remove(w->out_calls, &oc->id); /* frees oc */
+}
+
+static DsimCallId ctx_call(DsimCtx *ctx, DsimNodeId to, uint16_t method, const void *body,
+                           size_t size, const DsimCallOpts *opts)
+{
+    DsimWorld *w = ctx->impl;
+    OutCall *oc = g_new(OutCall, 1);
+    *oc = (OutCall) {
+        .id = ++w->next_call_id, .tag = opts->tag, .caller = ctx->self, .callee = to,
+        .epoch = w->nodes[ctx->self].epoch, .method = method, .start = w->now,
+        .deadline = w->now + real_delay(w, ctx->self, opts->timeout), .served = -1, .answered = -1,
+    };
+    /* the trace: the parent's, when the call is made on behalf of one this node serves */
+    oc->parent = opts->parent != 0 ? opts->parent : w->serving;
+    oc->trace = oc->id;
+    if (oc->parent != 0) {
+        const InCall *in = g_hash_table_lookup(w->in_calls, &oc->parent);
+        if (in == NULL || in->callee != ctx->self || in->epoch != oc->epoch)
+            g_error("%s: dsim_call: parent call %" PRIu64 " is not one this node serves",
+                    dsim_world_node_name(w, ctx->self), oc->parent);
+        oc->trace = in->trace;
+    }
+    g_hash_table_insert(w->out_calls, &oc->id, oc);
+    w->counters.calls++;
+    CallWire wire = { .call = oc->id, .trace = oc->trace, .parent = oc->parent, .deadline = oc->deadline };
+    DsimMsg hdr = { .type = method, .kind = DSIM_MSG_REQUEST };
+    transmit(w, ctx->self, to, hdr, &wire, body, size);
+    DsimEvent ev = { .time = oc->deadline, .kind = DSIM_EV_CALL, .node = ctx->self, .u64 = oc->id };
+    dsim_queue_push(w->queue, &ev);
+    return oc->id;
+}
+
+static void respond(DsimWorld *w, DsimNodeId self, DsimCallId call, DsimCallStatus status,
+                    const void *body, size_t size)
+{
+    InCall *in = g_hash_table_lookup(w->in_calls, &call);
+    if (in == NULL || in->callee != self || in->epoch != w->nodes[self].epoch)
+        g_error("%s: dsim_respond: call %" PRIu64 " is not one this node serves (answered twice?)",
+                dsim_world_node_name(w, self), call);
+    OutCall *oc = g_hash_table_lookup(w->out_calls, &call);
+    if (oc != NULL)
+        oc->answered = w->now;
+    CallWire wire = { .call = call, .trace = in->trace };
+    DsimMsg hdr = { .type = in->method, .kind = DSIM_MSG_RESPONSE, .status = (uint8_t) status };
+    DsimNodeId caller = in->caller;
+    g_hash_table_remove(w->in_calls, &call); /* frees in */
+    transmit(w, self, caller, hdr, &wire, body, size);
+}
+
+static void ctx_respond(DsimCtx *ctx, DsimCallId call, DsimCallStatus status, const void *body,
+                        size_t size)
+{
+    respond(ctx->impl, ctx->self, call, status, body, size);
+}
+
+static bool ctx_group_find(const DsimCtx *ctx, const char *group_id, DsimNodeId *first, unsigned *n)
+{
+    const DsimWorld *w = ctx->impl;
+    for (unsigned gi = 0; gi < w->n_groups; gi++) {
+        if (strcmp(w->groups[gi].spec->id, group_id) == 0) {
+            *first = w->groups[gi].first;
+            *n = w->groups[gi].n;
+            return true;
+        }
+    }
+    return false;
+}
+
 static const DsimCtxOps world_ctx_ops = {
     .send = ctx_send,
     .timer_set = ctx_timer_set,
@@ -499,6 +661,9 @@ static const DsimCtxOps world_ctx_ops = {
     .sync = ctx_sync,
     .load = ctx_load,
     .reply = ctx_reply,
+    .call = ctx_call,
+    .respond = ctx_respond,
+    .group_find = ctx_group_find,
     .log = ctx_log,
     .metric = ctx_metric,
 };
@@ -519,6 +684,9 @@ DsimWorld *dsim_world_new(const DsimScenario *sc, uint64_t seed, const DsimWorld
     w->slabs = g_ptr_array_new_with_free_func(g_free);
     w->slots = g_array_new(FALSE, FALSE, sizeof(TimerSlot));
     w->metric_index = g_hash_table_new(g_str_hash, g_str_equal);
+    w->out_calls = g_hash_table_new_full(call_id_hash, call_id_equal, NULL, g_free);
+    w->in_calls = g_hash_table_new_full(call_id_hash, call_id_equal, NULL, g_free);
+    w->spans = g_array_new(FALSE, FALSE, sizeof(DsimSpan));
     w->metrics = g_ptr_array_new();
     w->current = DSIM_NOBODY;
     w->last_node = DSIM_NOBODY;
@@ -569,7 +737,7 @@ DsimWorld *dsim_world_new(const DsimScenario *sc, uint64_t seed, const DsimWorld
 static void free_event_payload(DsimEvent *ev, void *data)
 {
     Packet *p = ev->ptr;
-    if (ev->kind == DSIM_EV_DELIVER && p->msg.size > PACKET_SMALL)
+    if (ev->kind == DSIM_EV_DELIVER && packet_bytes(p) > PACKET_SMALL)
         g_free(p); /* small ones live in slabs */
     else if (ev->kind == DSIM_EV_CLIENT)
         dsim_clients_free_event(ev->u32b, ev->u64);
@@ -626,6 +794,9 @@ void dsim_world_free(DsimWorld *w)
     g_array_unref(w->observers);
     g_array_unref(w->slots);
     g_hash_table_destroy(w->metric_index);
+    g_hash_table_destroy(w->out_calls);
+    g_hash_table_destroy(w->in_calls);
+    g_array_unref(w->spans);
     g_ptr_array_set_free_func(w->metrics, metric_free);
     g_ptr_array_unref(w->metrics);
     if (w->metrics_sorted != NULL)
@@ -683,6 +854,101 @@ static void free_slot(DsimWorld *w, uint32_t slot)
     w->free_slot = slot + 1;
 }
 
+/* A call's request arrives at its callee (up, reachable): it serves it until it responds. */
+static void serve_call(DsimWorld *w, Group *g, DsimCtx *ctx, const Packet *p)
+{
+    const CallWire *wire = call_wire(p);
+    DsimNodeId to = p->msg.to;
+    InCall *in = g_new(InCall, 1);
+    *in = (InCall) {
+        .id = wire->call, .trace = wire->trace, .callee = to, .caller = p->msg.from,
+        .epoch = w->nodes[to].epoch, .method = p->msg.type, .deadline = wire->deadline,
+    };
+    g_hash_table_insert(w->in_calls, &in->id, in);
+    OutCall *oc = g_hash_table_lookup(w->out_calls, &in->id);
+    if (oc != NULL)
+        oc->served = w->now;
+    if (g->proto->on_call == NULL) {
+        respond(w, to, in->id, DSIM_CALL_FAIL, NULL, 0); /* this node takes no calls */
+        return;
+    }
+    DsimCall call = {
+        .id = wire->call, .from = p->msg.from, .method = p->msg.type, .size = p->msg.size,
+        .body = p->msg.body, .deadline = ctx->now + (wire->deadline - w->now), .trace = wire->trace,
+    };
+    w->serving = call.id;
+    g->proto->on_call(state_of(w, to), ctx, &call);
+    w->serving = 0;
+}
+
+static void count_outcome(DsimWorld *w, DsimCallStatus status)
+{
+    if (status == DSIM_CALL_OK)
+        w->counters.calls_ok++;
+    else if (status == DSIM_CALL_FAIL)
+        w->counters.calls_failed++;
+    else
+        w->counters.calls_timed_out++;
+}
+
+/* A call's response reaches its caller, which still waits for it (process() checked). */
+static void complete_call(DsimWorld *w, Group *g, DsimCtx *ctx, const Packet *p)
+{
+    OutCall *oc = awaited(w, call_wire(p)->call);
+    DsimResponse r = {
+        .id = oc->id, .tag = oc->tag, .to = oc->callee, .method = oc->method,
+        .status = (DsimCallStatus) p->msg.status, .size = p->msg.size, .body = p->msg.body,
+        .latency = w->now - oc->start,
+    };
+    count_outcome(w, r.status);
+    end_span(w, oc, (DsimSpanStatus) r.status);
+    if (g->proto->on_response != NULL)
+        g->proto->on_response(state_of(w, p->msg.to), ctx, &r);
+}
+
+/* A call's deadline: the caller gets TIMEOUT unless the response came first (then this
+ * event is dead) or the caller crashed meanwhile (the call is lost with that life). */
+static DsimNodeId call_deadline(DsimWorld *w, DsimEvent *ev, bool *live)
+{
+    DsimCallId id = ev->u64;
+    OutCall *oc = g_hash_table_lookup(w->out_calls, &id);
+    *live = false;
+    if (oc == NULL)
+        return DSIM_NOBODY;
+    DsimNodeId caller = oc->caller;
+    DsimNodeStatus st = dsim_world_node_status(w, caller);
+    if (oc->epoch != w->nodes[caller].epoch || st == DSIM_NODE_CRASHED) {
+        end_span(w, oc, DSIM_SPAN_LOST);
+        return DSIM_NOBODY;
+    }
+    if (st == DSIM_NODE_PAUSED) {
+        defer(w, ev); /* it times out when the node resumes */
+        return DSIM_NOBODY;
+    }
+    *live = true;
+    w->hash = absorb(absorb(absorb(w->hash, (uint64_t) ev->time), ((uint64_t) DSIM_EV_CALL << 48) | caller), id);
+    DsimResponse r = {
+        .id = id, .tag = oc->tag, .to = oc->callee, .method = oc->method,
+        .status = DSIM_CALL_TIMEOUT, .latency = w->now - oc->start,
+    };
+    count_outcome(w, DSIM_CALL_TIMEOUT);
+    end_span(w, oc, DSIM_SPAN_TIMEOUT);
+    if (observed(w)) {
+        char name[16];
+        g_autofree char *text = g_strdup_printf("call %" PRIu64 " %s to %s timed out", id,
+                                                dsim_world_method_name(w, r.to, r.method, name),
+                                                dsim_world_node_name(w, r.to));
+        DsimRecord rec = { .kind = DSIM_REC_LOG, .node = caller, .text = text };
+        emit(w, &rec);
+    }
+    Group *g = group_of(w, caller);
+    DsimCtx *ctx = enter(w, caller);
+    if (g->proto->on_response != NULL)
+        g->proto->on_response(state_of(w, caller), ctx, &r);
+    leave(w);
+    return caller;
+}
+
 /* Returns the node that handled the event, or DSIM_NOBODY. Events that turn out dead
  * (cancelled timers, timers of an earlier incarnation) return false in *live. */
 static DsimNodeId process(DsimWorld *w, DsimEvent *ev, bool *live)
@@ -702,12 +968,15 @@ static DsimNodeId process(DsimWorld *w, DsimEvent *ev, bool *live)
             return DSIM_NOBODY;
         }
         w->hash = absorb(absorb(absorb(w->hash, (uint64_t) ev->time), ((uint64_t) p->msg.from << 32) | to),
-                         ((uint64_t) DSIM_EV_DELIVER << 48) | ((uint64_t) p->msg.type << 32) | p->msg.size);
+                         ((uint64_t) DSIM_EV_DELIVER << 48) | ((uint64_t) p->msg.kind << 56) |
+                             ((uint64_t) p->msg.type << 32) | p->msg.size);
         DsimDropReason drop = DSIM_DROP_NONE;
         if (st == DSIM_NODE_CRASHED)
             drop = DSIM_DROP_CRASHED;
         else if (!dsim_net_can_pass(w->net, p->msg.from, to))
             drop = DSIM_DROP_PARTITION;
+        else if (p->msg.kind == DSIM_MSG_RESPONSE && awaited(w, call_wire(p)->call) == NULL)
+            drop = DSIM_DROP_LATE;
         if (drop != DSIM_DROP_NONE) {
             w->counters.dropped[drop]++;
             w->hash = absorb(w->hash, drop);
@@ -718,14 +987,19 @@ static DsimNodeId process(DsimWorld *w, DsimEvent *ev, bool *live)
             free_packet(w, p);
             return DSIM_NOBODY;
         }
-        w->hash = absorb_bytes(w->hash, p->body, p->msg.size);
+        w->hash = absorb_bytes(w->hash, p->body, packet_bytes(p));
         w->counters.delivered++;
         if (msg_observed(w)) {
             DsimRecord rec = { .kind = DSIM_REC_DELIVER, .node = to, .msg = &p->msg };
             emit(w, &rec);
         }
         DsimCtx *ctx = enter(w, to);
-        g->proto->on_message(state_of(w, to), ctx, &p->msg);
+        if (p->msg.kind == DSIM_MSG_REQUEST)
+            serve_call(w, g, ctx, p);
+        else if (p->msg.kind == DSIM_MSG_RESPONSE)
+            complete_call(w, g, ctx, p);
+        else
+            g->proto->on_message(state_of(w, to), ctx, &p->msg);
         leave(w);
         free_packet(w, p);
         return to;
@@ -762,6 +1036,8 @@ static DsimNodeId process(DsimWorld *w, DsimEvent *ev, bool *live)
         leave(w);
         return id;
     }
+    case DSIM_EV_CALL:
+        return call_deadline(w, ev, live);
     case DSIM_EV_FAULT:
         w->hash = absorb(absorb(w->hash, (uint64_t) ev->time),
                          ((uint64_t) DSIM_EV_FAULT << 48) | ((uint64_t) ev->u32b << 24) | ev->u32a);
@@ -863,6 +1139,29 @@ void dsim_world_run_until(DsimWorld *w, DsimTime t)
         w->now = t;
 }
 
+static gint cmp_out_call(gconstpointer a, gconstpointer b)
+{
+    DsimCallId x = (*(OutCall *const *) a)->id, y = (*(OutCall *const *) b)->id;
+    return x < y ? -1 : x > y;
+}
+
+/* Calls still waiting when the run ends become PENDING spans, in id order (the table's own
+ * order depends on hashing; the report's must not). */
+static void end_pending_spans(DsimWorld *w)
+{
+    g_autoptr(GPtrArray) open = g_ptr_array_new();
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, w->out_calls);
+    while (g_hash_table_iter_next(&it, NULL, &value))
+        g_ptr_array_add(open, value);
+    g_ptr_array_sort(open, cmp_out_call);
+    for (unsigned i = 0; i < open->len; i++) {
+        OutCall *oc = g_ptr_array_index(open, i);
+        end_span(w, oc, oc->epoch == w->nodes[oc->caller].epoch ? DSIM_SPAN_PENDING : DSIM_SPAN_LOST);
+    }
+}
+
 void dsim_world_finish(DsimWorld *w)
 {
     if (w->finished)
@@ -876,6 +1175,7 @@ void dsim_world_finish(DsimWorld *w)
      * million dead events (about 50 MB). */
     dsim_queue_foreach(w->queue, free_event_payload, NULL);
     dsim_queue_clear(w->queue);
+    end_pending_spans(w);
     if (w->clients != NULL)
         dsim_clients_finish(w->clients, w);
     dsim_leaders_finish(w->leaders, w);
@@ -883,6 +1183,34 @@ void dsim_world_finish(DsimWorld *w)
 }
 
 /* ---- facts ---------------------------------------------------------------- */
+
+unsigned dsim_world_n_spans(const DsimWorld *w) { return w->spans->len; }
+const DsimSpan *dsim_world_span(const DsimWorld *w, unsigned i)
+{
+    return &g_array_index(w->spans, DsimSpan, i);
+}
+
+const char *dsim_world_method_name(const DsimWorld *w, DsimNodeId callee, uint16_t method, char buf[16])
+{
+    const Group *g = &w->groups[group_index(w, callee)];
+    const char *name = g->proto->method_name != NULL ? g->proto->method_name(method) : NULL;
+    if (name != NULL)
+        return name;
+    g_snprintf(buf, 16, "m%u", method);
+    return buf;
+}
+
+const char *dsim_span_status_name(DsimSpanStatus status)
+{
+    switch (status) {
+    case DSIM_SPAN_OK: return "ok";
+    case DSIM_SPAN_FAIL: return "fail";
+    case DSIM_SPAN_TIMEOUT: return "timeout";
+    case DSIM_SPAN_LOST: return "lost";
+    case DSIM_SPAN_PENDING: return "pending";
+    }
+    return "?";
+}
 
 const DsimScenario *dsim_world_scenario(const DsimWorld *w) { return w->sc; }
 DsimTime dsim_world_duration(const DsimWorld *w)
@@ -932,6 +1260,20 @@ void dsim_world_describe(const DsimWorld *w, DsimNodeId id, DsimView *view)
 
 void dsim_world_format_msg(const DsimWorld *w, const DsimMsg *msg, GString *out)
 {
+    char buf[16];
+    if (msg->kind == DSIM_MSG_REQUEST) { /* methods are the callee's */
+        g_string_append_printf(out, "call %s", dsim_world_method_name(w, msg->to, msg->type, buf));
+        if (msg->size > 0)
+            g_string_append_printf(out, " (%u bytes)", msg->size);
+        return;
+    }
+    if (msg->kind == DSIM_MSG_RESPONSE) {
+        g_string_append_printf(out, "%s: %s", dsim_world_method_name(w, msg->from, msg->type, buf),
+                               dsim_call_status_name((DsimCallStatus) msg->status));
+        if (msg->size > 0)
+            g_string_append_printf(out, " (%u bytes)", msg->size);
+        return;
+    }
     const Group *g = &w->groups[group_index(w, msg->from)];
     if (g->proto->print_msg != NULL)
         g->proto->print_msg(msg, out);

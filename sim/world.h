@@ -109,15 +109,47 @@ DsimNodeId      dsim_world_leader(const DsimWorld *w, unsigned group);
 typedef struct {
     uint64_t events;
     uint64_t sent, delivered, duplicated;
-    uint64_t dropped[4]; /* by DsimDropReason */
+    uint64_t dropped[DSIM_DROP_REASONS]; /* by DsimDropReason */
     uint64_t timers_fired, timers_cancelled;
     uint64_t faults;     /* fault actions applied */
     uint64_t crashes, restarts;
     uint64_t bytes_sent;
     uint64_t persists, syncs, unsynced_lost;
     uint64_t max_pending;
+    uint64_t calls, calls_ok, calls_failed, calls_timed_out; /* outcomes at the callers */
 } DsimCounters;
 const DsimCounters *dsim_world_counters(const DsimWorld *w);
+
+/* ---- spans: every call, as a trace's span (see "calls" in dsim.h) ---------- */
+
+typedef enum {
+    DSIM_SPAN_OK = DSIM_CALL_OK,
+    DSIM_SPAN_FAIL = DSIM_CALL_FAIL,
+    DSIM_SPAN_TIMEOUT = DSIM_CALL_TIMEOUT,
+    DSIM_SPAN_LOST,    /* the caller crashed before the outcome */
+    DSIM_SPAN_PENDING, /* the run ended first */
+} DsimSpanStatus;
+
+const char *dsim_span_status_name(DsimSpanStatus status); /* "ok", ..., "lost", "pending" */
+
+typedef struct {
+    uint64_t       trace;
+    DsimCallId     id;
+    DsimCallId     parent;  /* 0 for a trace's root */
+    DsimNodeId     caller, callee;
+    uint16_t       method;
+    DsimSpanStatus status;
+    DsimTime       start, end;        /* at the caller: dsim_call() and the outcome */
+    DsimTime       served, answered;  /* at the callee: arrival and dsim_respond(); -1: never */
+} DsimSpan;
+
+/* The spans of the calls that ended, in the order they ended; at dsim_world_finish() the
+ * calls still waiting are added as PENDING, in id order. */
+unsigned        dsim_world_n_spans(const DsimWorld *w);
+const DsimSpan *dsim_world_span(const DsimWorld *w, unsigned i);
+/* The method's name from the callee's protocol ("GET /users"), else "m<method>". */
+const char     *dsim_world_method_name(const DsimWorld *w, DsimNodeId callee, uint16_t method,
+                                       char buf[16]);
 
 /* ---- metrics (dsim_metric samples, aggregated) ---------------------------- */
 

@@ -10,6 +10,7 @@ int main(int argc, char **argv)
         { .pName = "gossip", .pTests = gossip_tests },
         { .pName = "swim", .pTests = swim_tests },
         { .pName = "world", .pTests = world_tests },
+        { .pName = "calls", .pTests = calls_tests },
         { .pName = "faults", .pTests = faults_tests },
         { .pName = "clients", .pTests = clients_tests },
         { .pName = "paxos_basic", .pTests = paxos_basic_tests },

@@ -8,6 +8,7 @@ extern CU_TestInfo pingpong_tests[];
 extern CU_TestInfo broadcast_tests[];
 extern CU_TestInfo gossip_tests[];
 extern CU_TestInfo swim_tests[];
+extern CU_TestInfo calls_tests[];
 extern CU_TestInfo world_tests[];
 extern CU_TestInfo faults_tests[];
 extern CU_TestInfo clients_tests[];

@@ -39,12 +39,19 @@ struct Harness {
     DsimTimerId         next_timer;
     uint64_t            next_msg;
     GArray             *armed;    /* Armed: every timer ever set */
+    GPtrArray          *groups;   /* char *: the id of each group, own group first */
+    GArray             *firsts;   /* DsimNodeId: each group's first node id */
+    DsimCallId          next_call;
+    GArray             *open_calls;   /* HarnessCall (body not owned): made, no outcome yet */
+    GArray             *serving;      /* DsimCallId: incoming calls not yet answered */
 
     /* recorded since the last harness_clear() */
     GArray    *sent;      /* HarnessSent, bodies owned */
     GArray    *timers;    /* HarnessTimer */
     GArray    *cancelled; /* DsimTimerId */
     GArray    *replies;   /* HarnessReply */
+    GArray    *calls;     /* HarnessCall, bodies owned */
+    GArray    *responses; /* HarnessResponse, bodies owned */
     GArray    *persisted; /* uint64_t keys */
     unsigned   n_syncs;
     GPtrArray *logs;      /* char *, owned */
@@ -144,6 +151,57 @@ static void op_metric(DsimCtx *ctx, const char *name, double value)
     g_array_append_val(h->metrics, m);
 }
 
+static DsimCallId op_call(DsimCtx *ctx, DsimNodeId to, uint16_t method, const void *body,
+                          size_t size, const DsimCallOpts *opts)
+{
+    Harness *h = harness_of(ctx);
+    g_assert(to < g_strv_length(h->names));
+    HarnessCall c = { .id = ++h->next_call, .to = to, .method = method,
+                      .body = g_bytes_new(body, size), .at = h->ctx.now, .opts = *opts };
+    g_array_append_val(h->calls, c);
+    c.body = NULL;
+    g_array_append_val(h->open_calls, c);
+    return c.id;
+}
+
+static void op_respond(DsimCtx *ctx, DsimCallId call, DsimCallStatus status, const void *body,
+                       size_t size)
+{
+    Harness *h = harness_of(ctx);
+    unsigned i = 0;
+    while (i < h->serving->len && g_array_index(h->serving, DsimCallId, i) != call)
+        i++;
+    g_assert(i < h->serving->len); /* not a call this node serves, or answered twice */
+    g_array_remove_index(h->serving, i);
+    HarnessResponse r = { .call = call, .status = status, .body = g_bytes_new(body, size) };
+    g_array_append_val(h->responses, r);
+}
+
+static bool op_group_find(const DsimCtx *ctx, const char *group_id, DsimNodeId *first, unsigned *n)
+{
+    const Harness *h = ctx->impl;
+    for (unsigned gi = 0; gi < h->groups->len; gi++) {
+        if (strcmp(g_ptr_array_index(h->groups, gi), group_id) == 0) {
+            *first = g_array_index(h->firsts, DsimNodeId, gi);
+            DsimNodeId end = gi + 1 < h->firsts->len ? g_array_index(h->firsts, DsimNodeId, gi + 1)
+                                                     : g_strv_length(h->names);
+            *n = end - *first;
+            return true;
+        }
+    }
+    return false;
+}
+
+static void clear_call(gpointer p)
+{
+    g_bytes_unref(((HarnessCall *) p)->body);
+}
+
+static void clear_response(gpointer p)
+{
+    g_bytes_unref(((HarnessResponse *) p)->body);
+}
+
 static const DsimCtxOps harness_ops = {
     .send = op_send,
     .timer_set = op_timer_set,
@@ -152,6 +210,9 @@ static const DsimCtxOps harness_ops = {
     .sync = op_sync,
     .load = op_load,
     .reply = op_reply,
+    .call = op_call,
+    .respond = op_respond,
+    .group_find = op_group_find,
     .log = op_log,
     .metric = op_metric,
 };
@@ -192,6 +253,16 @@ Harness *harness_new(const DsimProtocol *proto, const char *group_id, unsigned g
     };
 
     h->armed = g_array_new(FALSE, FALSE, sizeof(Armed));
+    h->groups = g_ptr_array_new_with_free_func(g_free);
+    g_ptr_array_add(h->groups, g_strdup(group_id));
+    h->firsts = g_array_new(FALSE, TRUE, sizeof(DsimNodeId));
+    g_array_set_size(h->firsts, 1);
+    h->open_calls = g_array_new(FALSE, FALSE, sizeof(HarnessCall));
+    h->serving = g_array_new(FALSE, FALSE, sizeof(DsimCallId));
+    h->calls = g_array_new(FALSE, FALSE, sizeof(HarnessCall));
+    g_array_set_clear_func(h->calls, clear_call);
+    h->responses = g_array_new(FALSE, FALSE, sizeof(HarnessResponse));
+    g_array_set_clear_func(h->responses, clear_response);
     h->sent = g_array_new(FALSE, FALSE, sizeof(HarnessSent));
     h->timers = g_array_new(FALSE, FALSE, sizeof(HarnessTimer));
     h->cancelled = g_array_new(FALSE, FALSE, sizeof(DsimTimerId));
@@ -213,6 +284,8 @@ void harness_clear(Harness *h)
     g_array_set_size(h->timers, 0);
     g_array_set_size(h->cancelled, 0);
     g_array_set_size(h->replies, 0);
+    g_array_set_size(h->calls, 0);
+    g_array_set_size(h->responses, 0);
     g_array_set_size(h->persisted, 0);
     h->n_syncs = 0;
     g_ptr_array_set_size(h->logs, 0);
@@ -231,6 +304,12 @@ void harness_free(Harness *h)
     g_array_unref(h->timers);
     g_array_unref(h->cancelled);
     g_array_unref(h->replies);
+    g_array_unref(h->calls);
+    g_array_unref(h->responses);
+    g_array_unref(h->open_calls);
+    g_array_unref(h->serving);
+    g_ptr_array_unref(h->groups);
+    g_array_unref(h->firsts);
     g_array_unref(h->persisted);
     g_ptr_array_unref(h->logs);
     g_array_unref(h->metrics);
@@ -280,6 +359,52 @@ uint64_t harness_deliver(Harness *h, unsigned from_index, uint16_t type, const v
     };
     h->proto->on_message(h->state, &h->ctx, &msg);
     return msg.id;
+}
+
+DsimNodeId harness_add_group(Harness *h, const char *group_id, unsigned n)
+{
+    guint old = g_strv_length(h->names);
+    h->names = g_renew(char *, h->names, old + n + 1);
+    for (unsigned i = 0; i < n; i++)
+        h->names[old + i] = g_strdup_printf("%s%u", group_id, i + 1);
+    h->names[old + n] = NULL;
+    h->ctx.names = (const char *const *) h->names;
+    g_ptr_array_add(h->groups, g_strdup(group_id));
+    DsimNodeId first = old;
+    g_array_append_val(h->firsts, first);
+    return first;
+}
+
+DsimCallId harness_serve(Harness *h, DsimNodeId from, uint16_t method, const void *body,
+                         size_t size, DsimTime deadline, uint64_t trace)
+{
+    g_assert(h->up && h->proto->on_call != NULL);
+    g_assert(from < g_strv_length(h->names));
+    g_autofree void *copy = g_memdup2(body, size);
+    DsimCall call = { .id = ++h->next_call, .from = from, .method = method, .size = (uint32_t) size,
+                      .body = copy, .deadline = deadline };
+    call.trace = trace != 0 ? trace : call.id;
+    g_array_append_val(h->serving, call.id);
+    h->proto->on_call(h->state, &h->ctx, &call);
+    return call.id;
+}
+
+void harness_outcome(Harness *h, DsimCallId id, DsimCallStatus status, const void *body,
+                     size_t size)
+{
+    g_assert(h->up && h->proto->on_response != NULL);
+    unsigned i = 0;
+    while (i < h->open_calls->len && g_array_index(h->open_calls, HarnessCall, i).id != id)
+        i++;
+    g_assert(i < h->open_calls->len); /* not a call the node made, or already answered */
+    HarnessCall c = g_array_index(h->open_calls, HarnessCall, i);
+    g_array_remove_index(h->open_calls, i);
+    g_autofree void *copy = g_memdup2(body, size);
+    DsimResponse r = { .id = id, .tag = c.opts.tag, .to = c.to, .method = c.method, .status = status,
+                       .size = status == DSIM_CALL_TIMEOUT ? 0 : (uint32_t) size,
+                       .body = status == DSIM_CALL_TIMEOUT ? NULL : copy,
+                       .latency = h->ctx.now - c.at };
+    h->proto->on_response(h->state, &h->ctx, &r);
 }
 
 void harness_fire(Harness *h, unsigned kind, uint64_t arg)
@@ -337,6 +462,8 @@ void harness_crash(Harness *h, bool lose_unsynced)
         if (a->state == ARMED_PENDING)
             a->state = ARMED_LOST;
     }
+    g_array_set_size(h->open_calls, 0); /* a crash forgets calls, both ways */
+    g_array_set_size(h->serving, 0);
     h->up = false;
     h->crashed = true;
 }
@@ -395,6 +522,18 @@ unsigned harness_n_sent(const Harness *h) { return h->sent->len; }
 unsigned harness_n_timers(const Harness *h) { return h->timers->len; }
 unsigned harness_n_cancelled(const Harness *h) { return h->cancelled->len; }
 unsigned harness_n_replies(const Harness *h) { return h->replies->len; }
+unsigned harness_n_calls(const Harness *h) { return h->calls->len; }
+const HarnessCall *harness_call(const Harness *h, unsigned i)
+{
+    g_assert(i < h->calls->len);
+    return &g_array_index(h->calls, HarnessCall, i);
+}
+unsigned harness_n_responses(const Harness *h) { return h->responses->len; }
+const HarnessResponse *harness_response(const Harness *h, unsigned i)
+{
+    g_assert(i < h->responses->len);
+    return &g_array_index(h->responses, HarnessResponse, i);
+}
 unsigned harness_n_persisted(const Harness *h) { return h->persisted->len; }
 unsigned harness_n_syncs(const Harness *h) { return h->n_syncs; }
 unsigned harness_n_logs(const Harness *h) { return h->logs->len; }

@@ -45,6 +45,23 @@ typedef struct {
     double      value;
 } HarnessMetric;
 
+/* A call the node made (dsim_call). */
+typedef struct {
+    DsimCallId  id;
+    DsimNodeId  to;
+    uint16_t    method;
+    GBytes     *body;   /* owned by the harness */
+    DsimTime    at;     /* now when it was made */
+    DsimCallOpts opts;
+} HarnessCall;
+
+/* An answer the node gave to an incoming call (dsim_respond). */
+typedef struct {
+    DsimCallId     call;
+    DsimCallStatus status;
+    GBytes        *body; /* owned by the harness */
+} HarnessResponse;
+
 /* Returns a new harness for member @self_index (from 0) of a group of @group_size running
  * @proto, with every param at its default and the node's stream "node/<name>" seeded from
  * @seed. The node is not initialised yet: set params, then harness_init(). @proto and
@@ -76,6 +93,21 @@ void harness_fire_timer(Harness *h, DsimTimerId id);
 /* True when timer @id was set, and has been neither cancelled nor fired nor lost in a
  * crash. */
 bool harness_timer_pending(const Harness *h, DsimTimerId id);
+
+/* Adds another group of @n members named <group_id>1.. to the world the node sees (for
+ * dsim_group_find and calls); returns the node id of its first member. */
+DsimNodeId harness_add_group(Harness *h, const char *group_id, unsigned n);
+
+/* Hands the node an incoming call from node @from (any group's id): @method, @body (copied),
+ * answered by @deadline (on the node's clock), in trace @trace (0: a new one). Returns the
+ * call's id (1, 2, ... shared with the calls the node makes). */
+DsimCallId harness_serve(Harness *h, DsimNodeId from, uint16_t method, const void *body,
+                         size_t size, DsimTime deadline, uint64_t trace);
+
+/* Hands the node the outcome of call @id, which it made and which is still open: OK or FAIL
+ * with @body (copied), or TIMEOUT. Latency is now minus when the call was made. */
+void harness_outcome(Harness *h, DsimCallId id, DsimCallStatus status, const void *body,
+                     size_t size);
 
 /* Hands the node client request @id with command bytes @cmd (copied). */
 void harness_request(Harness *h, uint64_t id, uint32_t client, const void *cmd, size_t size);
@@ -115,6 +147,10 @@ unsigned             harness_n_cancelled(const Harness *h);
 DsimTimerId          harness_cancelled(const Harness *h, unsigned i);
 unsigned             harness_n_replies(const Harness *h);
 const HarnessReply  *harness_reply(const Harness *h, unsigned i);
+unsigned               harness_n_calls(const Harness *h);
+const HarnessCall     *harness_call(const Harness *h, unsigned i);
+unsigned               harness_n_responses(const Harness *h);
+const HarnessResponse *harness_response(const Harness *h, unsigned i);
 unsigned             harness_n_persisted(const Harness *h);
 uint64_t             harness_persisted(const Harness *h, unsigned i); /* the key */
 unsigned             harness_n_syncs(const Harness *h);
