@@ -116,6 +116,11 @@ void dsim_metric(DsimCtx *ctx, const char *name, double value)
     ctx->ops->metric(ctx, name, value);
 }
 
+DsimTime dsim_rand_dist(DsimCtx *ctx, const char *dist)
+{
+    return ctx->ops->rand_dist(ctx, dist);
+}
+
 bool dsim_group_find(const DsimCtx *ctx, const char *group_id, DsimNodeId *first, unsigned *n)
 {
     return ctx->ops->group_find(ctx, group_id, first, n);

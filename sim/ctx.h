@@ -26,6 +26,7 @@ typedef struct {
                         size_t size, const DsimCallOpts *opts);
     void        (*respond)(DsimCtx *ctx, DsimCallId call, DsimCallStatus status,
                            const void *body, size_t size);
+    DsimTime    (*rand_dist)(DsimCtx *ctx, const char *dist);
     bool        (*group_find)(const DsimCtx *ctx, const char *group_id, DsimNodeId *first,
                               unsigned *n);
     void        (*log)(DsimCtx *ctx, const char *line); /* called only when ctx->logging */

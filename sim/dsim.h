@@ -166,6 +166,8 @@ typedef enum {
     DSIM_PARAM_RATE,       /* double, events per second; "100/s" */
     DSIM_PARAM_CHOICE,     /* int: index into the '|'-separated choices, e.g. "none|a|b" */
     DSIM_PARAM_STRING,     /* char[DSIM_PARAM_STRING_MAX], NUL-terminated */
+    DSIM_PARAM_DIST,       /* a random duration, "lognormal(10ms,0.5)", kept as its text in
+                              char[DSIM_PARAM_STRING_MAX]; checked at load; dsim_rand_dist draws */
 } DsimParamType;
 
 #define DSIM_PARAM_STRING_MAX 256
@@ -301,6 +303,9 @@ uint64_t    dsim_rand(DsimCtx *ctx);                      /* this node's own str
 uint64_t    dsim_rand_below(DsimCtx *ctx, uint64_t n);    /* uniform in [0, n), n > 0 */
 DsimTime    dsim_rand_time(DsimCtx *ctx, DsimTime lo, DsimTime hi); /* uniform, inclusive */
 double      dsim_rand_double(DsimCtx *ctx);               /* uniform in [0, 1) */
+/* A draw from a duration distribution written as in scenarios ("exp(10ms)", a
+ * DSIM_PARAM_DIST parameter), from this node's own stream. */
+DsimTime    dsim_rand_dist(DsimCtx *ctx, const char *dist);
 /* Copies up to @len bytes of the value stored under @key into @buf; returns false when
  * the key is absent. *out_len (if not NULL) receives the stored length. */
 bool        dsim_load(DsimCtx *ctx, uint64_t key, void *buf, size_t len, size_t *out_len);

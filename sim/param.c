@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "sim/dist.h"
 #include "sim/time.h"
 
 /* Longest piece of user text repeated in a message; longer text is cut with "...". */
@@ -165,7 +166,13 @@ bool dsim_param_parse(const DsimParam *p, const char *text, void *config, char *
         memcpy(dst, &v, sizeof v);
         return true;
     }
+    case DSIM_PARAM_DIST:
     case DSIM_PARAM_STRING: {
+        if (p->type == DSIM_PARAM_DIST) { /* kept as its text, once it parses */
+            g_autoptr(DsimDist) d = dsim_dist_parse(t, why);
+            if (d == NULL)
+                return false;
+        }
         size_t len = strlen(t);
         if (len >= DSIM_PARAM_STRING_MAX) {
             g_autofree char *what = g_strdup_printf("is longer than %d bytes",
@@ -212,6 +219,7 @@ const char *dsim_param_type_name(DsimParamType type)
     case DSIM_PARAM_RATE: return "rate";
     case DSIM_PARAM_CHOICE: return "choice";
     case DSIM_PARAM_STRING: return "string";
+    case DSIM_PARAM_DIST: return "distribution";
     }
     g_assert_not_reached();
 }

@@ -23,6 +23,7 @@
 #include "sim/check.h"
 #include "sim/client.h"
 #include "sim/ctx.h"
+#include "sim/dist.h"
 #include "sim/fault.h"
 #include "sim/leader.h"
 #include "sim/queue.h"
@@ -145,6 +146,7 @@ struct DsimWorld {
     GHashTable         *out_calls; /* DsimCallId -> OutCall*, waiting for an outcome (lookup only) */
     GHashTable         *in_calls;  /* DsimCallId -> InCall*, received and not answered (lookup only) */
     GArray             *spans;     /* DsimSpan, in the order calls ended */
+    GHashTable         *dists;     /* text -> DsimDist*: dsim_rand_dist's parsed distributions */
     DsimCallId          serving;   /* the call whose on_call runs now, or 0 */
     bool                started, stopped, finished;
     bool                processing; /* inside process(): records belong to event index+1 */
@@ -640,6 +642,22 @@ static void ctx_respond(DsimCtx *ctx, DsimCallId call, DsimCallStatus status, co
     respond(ctx->impl, ctx->self, call, status, body, size);
 }
 
+/* Distributions come as their text (DSIM_PARAM_DIST, checked at load); each distinct text
+ * is parsed once per world. */
+static DsimTime ctx_rand_dist(DsimCtx *ctx, const char *text)
+{
+    DsimWorld *w = ctx->impl;
+    DsimDist *d = g_hash_table_lookup(w->dists, text);
+    if (d == NULL) {
+        g_autofree char *why = NULL;
+        d = dsim_dist_parse(text, &why);
+        if (d == NULL)
+            g_error("%s: dsim_rand_dist: %s", dsim_world_node_name(w, ctx->self), why);
+        g_hash_table_insert(w->dists, g_strdup(text), d);
+    }
+    return dsim_dist_sample(d, ctx->rng);
+}
+
 static bool ctx_group_find(const DsimCtx *ctx, const char *group_id, DsimNodeId *first, unsigned *n)
 {
     const DsimWorld *w = ctx->impl;
@@ -664,6 +682,7 @@ static const DsimCtxOps world_ctx_ops = {
     .call = ctx_call,
     .respond = ctx_respond,
     .group_find = ctx_group_find,
+    .rand_dist = ctx_rand_dist,
     .log = ctx_log,
     .metric = ctx_metric,
 };
@@ -687,6 +706,7 @@ DsimWorld *dsim_world_new(const DsimScenario *sc, uint64_t seed, const DsimWorld
     w->out_calls = g_hash_table_new_full(call_id_hash, call_id_equal, NULL, g_free);
     w->in_calls = g_hash_table_new_full(call_id_hash, call_id_equal, NULL, g_free);
     w->spans = g_array_new(FALSE, FALSE, sizeof(DsimSpan));
+    w->dists = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify) dsim_dist_free);
     w->metrics = g_ptr_array_new();
     w->current = DSIM_NOBODY;
     w->last_node = DSIM_NOBODY;
@@ -797,6 +817,7 @@ void dsim_world_free(DsimWorld *w)
     g_hash_table_destroy(w->out_calls);
     g_hash_table_destroy(w->in_calls);
     g_array_unref(w->spans);
+    g_hash_table_destroy(w->dists);
     g_ptr_array_set_free_func(w->metrics, metric_free);
     g_ptr_array_unref(w->metrics);
     if (w->metrics_sorted != NULL)

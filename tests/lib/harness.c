@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "sim/ctx.h"
+#include "sim/dist.h"
 #include "sim/param.h"
 
 typedef enum {
@@ -192,6 +193,13 @@ static bool op_group_find(const DsimCtx *ctx, const char *group_id, DsimNodeId *
     return false;
 }
 
+static DsimTime op_rand_dist(DsimCtx *ctx, const char *text)
+{
+    g_autoptr(DsimDist) d = dsim_dist_parse(text, NULL);
+    g_assert(d != NULL);
+    return dsim_dist_sample(d, ctx->rng);
+}
+
 static void clear_call(gpointer p)
 {
     g_bytes_unref(((HarnessCall *) p)->body);
@@ -213,6 +221,7 @@ static const DsimCtxOps harness_ops = {
     .call = op_call,
     .respond = op_respond,
     .group_find = op_group_find,
+    .rand_dist = op_rand_dist,
     .log = op_log,
     .metric = op_metric,
 };

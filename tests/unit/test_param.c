@@ -19,6 +19,7 @@ typedef struct {
     bool          prevote;
     int           bug;
     char          label[DSIM_PARAM_STRING_MAX];
+    char          service_time[DSIM_PARAM_STRING_MAX];
 } TestConfig;
 
 static const DsimParam test_params[] = {
@@ -40,6 +41,8 @@ static const DsimParam test_params[] = {
       .offset = offsetof(TestConfig, bug), .choices = "none|a|b" },
     { .name = "label", .type = DSIM_PARAM_STRING, .def = "hello", .help = "",
       .offset = offsetof(TestConfig, label) },
+    { .name = "service_time", .type = DSIM_PARAM_DIST, .def = "exp(10ms)", .help = "",
+      .offset = offsetof(TestConfig, service_time) },
     { .name = NULL },
 };
 
@@ -203,6 +206,20 @@ static void test_string_is_copied_and_bounded(void)
     assert_rejects("label", too_long, message);
 }
 
+static void test_distribution_is_checked_and_kept_as_text(void)
+{
+    CU_ASSERT_STRING_EQUAL(parsed("service_time", " lognormal(10ms,0.5) ").service_time,
+                           "lognormal(10ms,0.5)");
+    CU_ASSERT_STRING_EQUAL(parsed("service_time", "mix(0.9:5ms, 0.1:exp(100ms))").service_time,
+                           "mix(0.9:5ms, 0.1:exp(100ms))");
+    TestConfig cfg = { 0 };
+    char *why = NULL;
+    CU_ASSERT_FALSE(dsim_param_parse(param("service_time"), "lognormal(10ms)", &cfg, &why));
+    CU_ASSERT_PTR_NOT_NULL(why); /* the distribution parser's own sentence */
+    CU_ASSERT_EQUAL(cfg.service_time[0], '\0');
+    g_free(why);
+}
+
 static void test_messages_escape_the_users_text(void)
 {
     assert_rejects("workers", "a\"b\n", "\"a\\\"b\" is not an integer");
@@ -219,6 +236,7 @@ static void test_type_names(void)
     CU_ASSERT_STRING_EQUAL(dsim_param_type_name(DSIM_PARAM_RATE), "rate");
     CU_ASSERT_STRING_EQUAL(dsim_param_type_name(DSIM_PARAM_CHOICE), "choice");
     CU_ASSERT_STRING_EQUAL(dsim_param_type_name(DSIM_PARAM_STRING), "string");
+    CU_ASSERT_STRING_EQUAL(dsim_param_type_name(DSIM_PARAM_DIST), "distribution");
 }
 
 CU_TestInfo param_tests[] = {
@@ -231,6 +249,7 @@ CU_TestInfo param_tests[] = {
     { "probability and rate", test_probability_and_rate },
     { "choice stores the index", test_choice_stores_the_index },
     { "string is copied and bounded", test_string_is_copied_and_bounded },
+    { "distribution is checked and kept as text", test_distribution_is_checked_and_kept_as_text },
     { "messages escape the user's text", test_messages_escape_the_users_text },
     { "type names", test_type_names },
     CU_TEST_INFO_NULL,
