@@ -229,8 +229,9 @@ static inline void snapshot(DsimCollector *c)
     const DsimCounters *k = c->k;
     c->now_sent = k->sent;
     c->now_delivered = k->delivered;
-    c->now_dropped = k->dropped[DSIM_DROP_LOSS] + k->dropped[DSIM_DROP_PARTITION]
-                     + k->dropped[DSIM_DROP_CRASHED];
+    c->now_dropped = 0;
+    for (int r = DSIM_DROP_LOSS; r < DSIM_DROP_REASONS; r++)
+        c->now_dropped += k->dropped[r];
 }
 
 /* After an event at @now: when it lies in a later bin than the previous one, what the
@@ -678,6 +679,7 @@ DsimRunData *dsim_collector_finish(DsimCollector *c, const DsimWorld *w)
     DsimRunData *d = c->d;
     const GString *log = dsim_shiviz_log(c->shiviz);
     d->shiviz = g_string_new_len(log->str, (gssize) log->len);
+    d->spans = dsim_report_spans_json(w);
 
     dsim_shiviz_free(c->shiviz);
     g_string_free(c->text, TRUE);

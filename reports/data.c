@@ -91,7 +91,7 @@ static bool parse_reason(const char *s, DsimDropReason *out)
         *out = DSIM_DROP_NONE;
         return true;
     }
-    for (int i = DSIM_DROP_LOSS; i <= DSIM_DROP_CRASHED; i++) {
+    for (int i = DSIM_DROP_LOSS; i < DSIM_DROP_REASONS; i++) {
         if (strcmp(s, dsim_drop_reason_name((DsimDropReason) i)) == 0) {
             *out = (DsimDropReason) i;
             return true;
@@ -131,6 +131,8 @@ void dsim_run_data_free(DsimRunData *d)
         g_ptr_array_unref(d->plots);
     if (d->shiviz != NULL)
         g_string_free(d->shiviz, TRUE);
+    if (d->spans != NULL)
+        g_string_free(d->spans, TRUE);
     g_string_chunk_free(d->strings);
     g_free(d);
 }
@@ -164,13 +166,8 @@ static gboolean write_file(const char *dir, const char *name, const GString *tex
     return g_file_set_contents(path, text->str, (gssize) text->len, error);
 }
 
-typedef struct {
-    const char *name;
-    size_t      offset;
-} CounterField;
-
 /* The counters, named as in summary.json. */
-static const CounterField counter_fields[] = {
+const DsimCounterField dsim_counter_fields[] = {
     { "events", offsetof(DsimCounters, events) },
     { "messages_sent", offsetof(DsimCounters, sent) },
     { "messages_delivered", offsetof(DsimCounters, delivered) },
@@ -178,6 +175,7 @@ static const CounterField counter_fields[] = {
     { "dropped_loss", offsetof(DsimCounters, dropped) + DSIM_DROP_LOSS * sizeof(uint64_t) },
     { "dropped_partition", offsetof(DsimCounters, dropped) + DSIM_DROP_PARTITION * sizeof(uint64_t) },
     { "dropped_crashed", offsetof(DsimCounters, dropped) + DSIM_DROP_CRASHED * sizeof(uint64_t) },
+    { "dropped_late", offsetof(DsimCounters, dropped) + DSIM_DROP_LATE * sizeof(uint64_t) },
     { "bytes_sent", offsetof(DsimCounters, bytes_sent) },
     { "timers_fired", offsetof(DsimCounters, timers_fired) },
     { "timers_cancelled", offsetof(DsimCounters, timers_cancelled) },
@@ -188,10 +186,14 @@ static const CounterField counter_fields[] = {
     { "syncs", offsetof(DsimCounters, syncs) },
     { "unsynced_writes_lost", offsetof(DsimCounters, unsynced_lost) },
     { "max_pending_events", offsetof(DsimCounters, max_pending) },
+    { "calls", offsetof(DsimCounters, calls) },
+    { "calls_ok", offsetof(DsimCounters, calls_ok) },
+    { "calls_failed", offsetof(DsimCounters, calls_failed) },
+    { "calls_timed_out", offsetof(DsimCounters, calls_timed_out) },
     { NULL, 0 },
 };
 
-static uint64_t *counter_at(DsimCounters *c, const CounterField *f)
+uint64_t *dsim_counter_at(DsimCounters *c, const DsimCounterField *f)
 {
     return (uint64_t *) (void *) ((char *) c + f->offset);
 }
@@ -223,8 +225,8 @@ static GString *summary_tsv(const DsimRunResult *r)
         g_string_append_printf(o, "\t%u\n", g->count);
     }
     DsimCounters c = r->counters;
-    for (const CounterField *f = counter_fields; f->name != NULL; f++)
-        g_string_append_printf(o, "counter\t%s\t%" PRIu64 "\n", f->name, *counter_at(&c, f));
+    for (const DsimCounterField *f = dsim_counter_fields; f->name != NULL; f++)
+        g_string_append_printf(o, "counter\t%s\t%" PRIu64 "\n", f->name, *dsim_counter_at(&c, f));
     if (r->has_clients)
         g_string_append_printf(o, "clients\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t%.9g\n",
                                r->ops_invoked, r->ops_ok, r->ops_fail, r->ops_info, r->throughput);
@@ -389,6 +391,7 @@ gboolean dsim_report_write_data(const DsimRunResult *r, const char *dir, GError 
         { "timeseries.csv", timeseries_csv(d) },
         { "metrics.prom", dsim_report_prometheus(r) },
         { "shiviz.log", d->shiviz != NULL && d->shiviz->len > 0 ? g_string_new_len(d->shiviz->str, (gssize) d->shiviz->len) : NULL },
+        { "spans.json", d->spans != NULL ? g_string_new_len(d->spans->str, (gssize) d->spans->len) : NULL },
     };
     gboolean ok = TRUE;
     for (size_t i = 0; i < G_N_ELEMENTS(files); i++) {
@@ -550,9 +553,9 @@ static void summary_row(Reader *rd, char **f, unsigned n, void *data)
         DsimResultGroup g = { g_strdup(f[1]), g_strdup(f[2]), (unsigned) get_uint(rd, f[3]) };
         g_array_append_val(r->groups, g);
     } else if (n == 3 && strcmp(k, "counter") == 0) {
-        for (const CounterField *c = counter_fields; c->name != NULL; c++) {
+        for (const DsimCounterField *c = dsim_counter_fields; c->name != NULL; c++) {
             if (strcmp(c->name, f[1]) == 0)
-                *counter_at(&r->counters, c) = get_uint(rd, f[2]);
+                *dsim_counter_at(&r->counters, c) = get_uint(rd, f[2]);
         }
     } else if (n == 6 && strcmp(k, "clients") == 0) {
         r->has_clients = true;

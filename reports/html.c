@@ -408,6 +408,7 @@ static void figures(GString *o, const DsimRunResult *r)
         { "lost (loss probability)", c->dropped[DSIM_DROP_LOSS] },
         { "cut (partition, block, disconnect)", c->dropped[DSIM_DROP_PARTITION] },
         { "arrived at a crashed node", c->dropped[DSIM_DROP_CRASHED] },
+        { "late responses (the call had timed out)", c->dropped[DSIM_DROP_LATE] },
         { "bytes sent", c->bytes_sent },
         { "timers fired", c->timers_fired },
         { "faults applied", c->faults },
@@ -424,6 +425,11 @@ static void figures(GString *o, const DsimRunResult *r)
         g_string_append(o, "</td></tr>\n");
     }
     g_string_append(o, "</table>\n");
+    if (c->calls > 0)
+        g_string_append_printf(o, "<p>Calls: %" PRIu64 " made; %" PRIu64 " ok, %" PRIu64 " failed, %" PRIu64
+                                  " timed out (the rest were open at the end or lost in a crash); "
+                                  "every call is a span in <a href=\"spans.json\">spans.json</a>.</p>\n",
+                               c->calls, c->calls_ok, c->calls_failed, c->calls_timed_out);
     if (r->has_clients)
         g_string_append_printf(o, "<p>Client operations: %" PRIu64 " invoked, %" PRIu64 " ok, %" PRIu64
                                   " failed, %" PRIu64 " of unknown outcome (info); %.1f ok per second.</p>\n",

@@ -108,6 +108,11 @@ GString *dsim_report_prometheus(const DsimRunResult *r)
         { "persists", c->persists, "Durable writes." },
         { "syncs", c->syncs, "Syncs of durable storage." },
         { "unsynced_writes_lost", c->unsynced_lost, "Unsynced durable writes lost in crashes." },
+        { "messages_late", c->dropped[DSIM_DROP_LATE], "Call responses that arrived after the call timed out." },
+        { "calls", c->calls, "Calls made (request/response with a deadline)." },
+        { "calls_ok", c->calls_ok, "Calls answered OK by their deadline." },
+        { "calls_failed", c->calls_failed, "Calls answered FAIL by their deadline." },
+        { "calls_timed_out", c->calls_timed_out, "Calls with no answer by their deadline." },
     };
     for (size_t i = 0; i < G_N_ELEMENTS(counters); i++) {
         header(o, counters[i].name, "_total", "counter", counters[i].help);

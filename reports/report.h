@@ -48,6 +48,15 @@ DsimRunResult *dsim_run_result_new(const DsimWorld *w);
 void           dsim_run_result_free(DsimRunResult *r); /* accepts NULL */
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(DsimRunResult, dsim_run_result_free)
 
+/* The run's counters by their summary.json names, { NULL }-terminated: summary.json,
+ * summary.tsv and `dsim report` all go through this one table. */
+typedef struct {
+    const char *name;
+    size_t      offset; /* of a uint64_t in DsimCounters */
+} DsimCounterField;
+extern const DsimCounterField dsim_counter_fields[];
+uint64_t *dsim_counter_at(DsimCounters *c, const DsimCounterField *f);
+
 /* The trace hash as 16 lowercase hex digits (static storage is avoided: caller frees). */
 char    *dsim_hash_hex(uint64_t hash);
 
@@ -86,6 +95,7 @@ gboolean      dsim_event_log_close(DsimEventLog *log, GError **error);
 #define DSIM_REPORT_MAX_FAULTS  10000
 #define DSIM_REPORT_BINS        100    /* message counts: bins over [0, duration] */
 #define DSIM_SHIVIZ_MAX_EVENTS  20000
+#define DSIM_REPORT_MAX_SPANS   100000 /* calls written to spans.json (the first ones) */
 /* The default space-time window: the first 2 s, or the whole run if shorter. */
 #define DSIM_REPORT_WINDOW      DSIM_S(2)
 
@@ -158,10 +168,14 @@ struct DsimRunData {
     GArray       *faults;        /* DsimFaultRow */
     GPtrArray    *plots;         /* char*: <report plots="...">; NULL: every plot offered */
     GString      *shiviz;        /* the ShiViz log; NULL when re-read from a folder */
+    GString      *spans;         /* spans.json; NULL without calls or when re-read */
     GStringChunk *strings;       /* sample node names */
 };
 
 void dsim_run_data_free(DsimRunData *d); /* accepts NULL */
+
+/* spans.json (reports/spans.c): the world's spans in Zipkin's JSON v2, or NULL without calls. */
+GString *dsim_report_spans_json(const DsimWorld *w);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(DsimRunData, dsim_run_data_free)
 
 /* One stretch of a node's timeline: @row holds from @start until @end (exclusive). */

@@ -187,24 +187,10 @@ GString *dsim_report_summary_json(const DsimRunResult *r)
     dsim_json_end_array(&j);
 
     const DsimCounters *c = &r->counters;
+    DsimCounters copy = *c;
     dsim_json_begin_object(&j, "counters");
-    dsim_json_uint(&j, "events", c->events);
-    dsim_json_uint(&j, "messages_sent", c->sent);
-    dsim_json_uint(&j, "messages_delivered", c->delivered);
-    dsim_json_uint(&j, "messages_duplicated", c->duplicated);
-    dsim_json_uint(&j, "dropped_loss", c->dropped[DSIM_DROP_LOSS]);
-    dsim_json_uint(&j, "dropped_partition", c->dropped[DSIM_DROP_PARTITION]);
-    dsim_json_uint(&j, "dropped_crashed", c->dropped[DSIM_DROP_CRASHED]);
-    dsim_json_uint(&j, "bytes_sent", c->bytes_sent);
-    dsim_json_uint(&j, "timers_fired", c->timers_fired);
-    dsim_json_uint(&j, "timers_cancelled", c->timers_cancelled);
-    dsim_json_uint(&j, "faults", c->faults);
-    dsim_json_uint(&j, "crashes", c->crashes);
-    dsim_json_uint(&j, "restarts", c->restarts);
-    dsim_json_uint(&j, "persists", c->persists);
-    dsim_json_uint(&j, "syncs", c->syncs);
-    dsim_json_uint(&j, "unsynced_writes_lost", c->unsynced_lost);
-    dsim_json_uint(&j, "max_pending_events", c->max_pending);
+    for (const DsimCounterField *f = dsim_counter_fields; f->name != NULL; f++)
+        dsim_json_uint(&j, f->name, *dsim_counter_at(&copy, f));
     dsim_json_end_object(&j);
 
     /* messages per unit of work: per committed command (consensus protocols record

@@ -10,6 +10,7 @@
 #include <CUnit/CUnit.h>
 #include <string.h>
 
+#include "reports/report.h"
 #include "sim/scenario.h"
 #include "sim/world.h"
 
@@ -242,6 +243,24 @@ static void test_a_call_made_while_serving_one_joins_its_trace(void)
     CU_ASSERT_EQUAL(inner->callee, 2); /* s2 */
     CU_ASSERT_EQUAL(inner->start, DSIM_MS(15));
     CU_ASSERT_EQUAL(inner->end, DSIM_MS(25));
+
+    /* spans.json: Zipkin v2, a CLIENT and a SERVER half per answered call, ids in hex */
+    g_autoptr(GString) json = dsim_report_spans_json(w);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(json);
+    g_autofree char *outer_id = g_strdup_printf("\"id\": \"%016" PRIx64 "\"", outer->id);
+    g_autofree char *inner_parent = g_strdup_printf("\"parentId\": \"%016" PRIx64 "\"", outer->id);
+    CU_ASSERT_PTR_NOT_NULL(strstr(json->str, outer_id));
+    CU_ASSERT_PTR_NOT_NULL(strstr(json->str, inner_parent));
+    unsigned clients = 0, servers = 0;
+    for (const char *p = json->str; (p = strstr(p, "\"kind\": \"")) != NULL; p++) {
+        clients += strncmp(p + 9, "CLIENT", 6) == 0;
+        servers += strncmp(p + 9, "SERVER", 6) == 0;
+    }
+    CU_ASSERT_EQUAL(clients, 2);
+    CU_ASSERT_EQUAL(servers, 2);
+    CU_ASSERT_PTR_NOT_NULL(strstr(json->str, "\"name\": \"nested\""));
+    CU_ASSERT_PTR_NOT_NULL(strstr(json->str, "\"serviceName\": \"c\""));
+    CU_ASSERT_PTR_NOT_NULL(strstr(json->str, "\"timestamp\": 15000")); /* us */
     dsim_world_free(w);
     dsim_scenario_free(sc);
 }
