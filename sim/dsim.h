@@ -258,9 +258,19 @@ typedef struct {
     void (*fini)(void *scratch); /* optional: frees *scratch; NULL means g_free */
 } DsimInvariant;
 
-/* ---- the ops table ------------------------------------------------------ */
+/* ---- what a protocol's validate op may know of the scenario ---------------- */
 
 typedef struct {
+    unsigned                   n_groups;
+    const char *const         *ids;       /* each group's id, in file order */
+    const unsigned            *sizes;     /* each group's node count */
+    const struct DsimProtocol *const *protocols;
+    unsigned                   self;      /* the group whose config is being checked */
+} DsimShape;
+
+/* ---- the ops table ------------------------------------------------------ */
+
+typedef struct DsimProtocol {
     const char          *name;        /* as in <group protocol="..."> */
     const char          *summary;     /* one line for `dsim list` */
     const DsimParam     *params;      /* { NULL }-terminated */
@@ -284,6 +294,11 @@ typedef struct {
     void (*on_response)(void *state, DsimCtx *ctx, const DsimResponse *response);
     /* Names a method for spans and the space-time diagram ("GET /users"); may be NULL. */
     const char *(*method_name)(uint16_t method);
+    /* Checks what a parameter's type cannot: a member list against the group's size, a
+     * target group that must exist. May be NULL. Returns NULL when @config is fine, else the
+     * name of the parameter at fault, with one sentence in @why; the loader reports it as
+     * FILE:LINE of that <param> (the group's line when it was left at its default). */
+    const char *(*validate)(const void *config, const DsimShape *shape, GString *why);
 } DsimProtocol;
 
 /* ---- the context: facts ------------------------------------------------- */

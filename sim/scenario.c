@@ -813,6 +813,51 @@ static gboolean parse_param(Loader *ld, DsimGroupSpec *g, xmlNode *node, GError 
         return fail_at(ld, node, "name", name, DSIM_SCENARIO_ERROR_BAD_VALUE, error, "%s", why);
     g_ptr_array_add(g->param_names, g_steal_pointer(&name));
     g_ptr_array_add(g->param_values, g_steal_pointer(&value));
+    int line = line_of(node);
+    g_array_append_val(g->param_lines, line);
+    return TRUE;
+}
+
+/* Runs group @gi's protocol validate op (if any) on @config: NULL when fine, else the
+ * parameter at fault, with the sentence in @why. */
+static const char *validate_config(const DsimScenario *sc, unsigned gi, const void *config,
+                                   GString *why)
+{
+    const DsimGroupSpec *g = &g_array_index(sc->groups, DsimGroupSpec, gi);
+    if (g->protocol->validate == NULL)
+        return NULL;
+    unsigned n = sc->groups->len;
+    g_autofree const char **ids = g_new(const char *, n);
+    g_autofree unsigned *sizes = g_new(unsigned, n);
+    g_autofree const DsimProtocol **protocols = g_new(const DsimProtocol *, n);
+    for (unsigned i = 0; i < n; i++) {
+        const DsimGroupSpec *o = &g_array_index(sc->groups, DsimGroupSpec, i);
+        ids[i] = o->id;
+        sizes[i] = o->count;
+        protocols[i] = o->protocol;
+    }
+    DsimShape shape = { .n_groups = n, .ids = ids, .sizes = sizes, .protocols = protocols, .self = gi };
+    return g->protocol->validate(config, &shape, why);
+}
+
+/* Once every group is known: each group's parameters as a whole (validate ops). */
+static gboolean validate_groups(Loader *ld, GError **error)
+{
+    for (unsigned gi = 0; gi < ld->sc->groups->len; gi++) {
+        const DsimGroupSpec *g = group_at(ld, (int) gi);
+        g_autoptr(GString) why = g_string_new(NULL);
+        const char *param = validate_config(ld->sc, gi, g->config, why);
+        if (param == NULL)
+            continue;
+        for (unsigned i = 0; i < g->param_names->len; i++) {
+            if (strcmp(g_ptr_array_index(g->param_names, i), param) == 0)
+                return fail_at_line(ld, g_array_index(g->param_lines, int, i),
+                                    DSIM_SCENARIO_ERROR_BAD_VALUE, error, "<param name=\"%s\">: %s",
+                                    param, why->str);
+        }
+        return fail_at_line(ld, g->line, DSIM_SCENARIO_ERROR_BAD_VALUE, error,
+                            "<group id=\"%s\">: %s (the default of %s)", g->id, why->str, param);
+    }
     return TRUE;
 }
 
@@ -867,6 +912,7 @@ static gboolean parse_group(Loader *ld, xmlNode *node, GError **error)
         .config = g_malloc0(protocol->config_size > 0 ? protocol->config_size : 1),
         .param_names = g_ptr_array_new(),
         .param_values = g_ptr_array_new(),
+        .param_lines = g_array_new(FALSE, FALSE, sizeof(int)),
         .line = line_of(node),
     };
     dsim_param_defaults(protocol, g.config);
@@ -1678,9 +1724,10 @@ static gboolean parse_vary_fields(Loader *ld, xmlNode *node, DsimVarySpec *v, GE
     }
     v->group = (unsigned) g;
 
-    /* Each value is parsed into a scratch config, so a bad one is caught now, not mid-sweep. */
-    g_autofree void *scratch = g_malloc0(gs->protocol->config_size > 0
-                                             ? gs->protocol->config_size : 1);
+    /* Each value is parsed into a scratch copy of the group's config, and the result
+     * validated, so a bad one is caught now, not mid-sweep. */
+    g_autofree void *scratch = g_memdup2(gs->config, gs->protocol->config_size > 0
+                                                         ? gs->protocol->config_size : 1);
     g_auto(GStrv) items = g_strsplit(values, ",", -1);
     for (unsigned i = 0; items[i] != NULL; i++) {
         g_autofree char *why = NULL;
@@ -1688,6 +1735,10 @@ static gboolean parse_vary_fields(Loader *ld, xmlNode *node, DsimVarySpec *v, GE
         if (!dsim_param_parse(p, item, scratch, &why))
             return fail_at(ld, node, "values", values, DSIM_SCENARIO_ERROR_BAD_VALUE, error,
                            "%s", why);
+        g_autoptr(GString) bad = g_string_new(NULL);
+        if (validate_config(ld->sc, (unsigned) g, scratch, bad) != NULL)
+            return fail_at(ld, node, "values", values, DSIM_SCENARIO_ERROR_BAD_VALUE, error,
+                           "%s=%s: %s", v->param, item, bad->str);
         g_ptr_array_add(v->values, g_strdup(item));
     }
     return TRUE;
@@ -1744,6 +1795,8 @@ static gboolean parse_scenario(Loader *ld, xmlNode *root, GError **error)
     if (!check_name_clashes(ld, error))
         return FALSE;
     name_nodes(ld->sc);
+    if (!validate_groups(ld, error))
+        return FALSE;
 
     for (xmlNode *c = root->children; c != NULL; c = c->next) {
         if (c->type != XML_ELEMENT_NODE)
@@ -2439,6 +2492,8 @@ void dsim_scenario_free(DsimScenario *sc)
             g_free(groups[i].config);
             free_strings(groups[i].param_names);
             free_strings(groups[i].param_values);
+            if (groups[i].param_lines != NULL)
+                g_array_unref(groups[i].param_lines);
         }
         g_free(groups);
         g_array_unref(sc->groups);
@@ -2533,11 +2588,21 @@ gboolean dsim_scenario_set_param(DsimScenario *sc, unsigned group, const char *n
                     known);
         return FALSE;
     }
-    if (!dsim_param_parse(p, value, g->config, &why)) {
+    size_t size = g->protocol->config_size > 0 ? g->protocol->config_size : 1;
+    g_autofree void *copy = g_memdup2(g->config, size);
+    if (!dsim_param_parse(p, value, copy, &why)) {
         g_set_error(error, DSIM_SCENARIO_ERROR, DSIM_SCENARIO_ERROR_BAD_VALUE, "%s.%s: %s",
                     g->id, name, why);
         return FALSE;
     }
+    g_autoptr(GString) bad = g_string_new(NULL);
+    const char *fault = validate_config(sc, group, copy, bad);
+    if (fault != NULL) {
+        g_set_error(error, DSIM_SCENARIO_ERROR, DSIM_SCENARIO_ERROR_BAD_VALUE, "%s.%s: %s",
+                    g->id, fault, bad->str);
+        return FALSE;
+    }
+    memcpy(g->config, copy, size);
     char *text = g_strstrip(g_strdup(value));
     for (unsigned i = 0; i < g->param_names->len; i++) {
         if (strcmp(g_ptr_array_index(g->param_names, i), name) == 0) {
@@ -2548,5 +2613,7 @@ gboolean dsim_scenario_set_param(DsimScenario *sc, unsigned group, const char *n
     }
     g_ptr_array_add(g->param_names, g_strdup(name));
     g_ptr_array_add(g->param_values, text);
+    int line = 0;
+    g_array_append_val(g->param_lines, line);
     return TRUE;
 }

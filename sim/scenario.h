@@ -90,6 +90,7 @@ typedef struct {
     void               *config;   /* protocol->config_size bytes: defaults, then <param>s */
     GPtrArray          *param_names;  /* char*, the params the file set (for reports) */
     GPtrArray          *param_values; /* char*, same order */
+    GArray             *param_lines;  /* int, same order: the <param>'s line (0: --param) */
     int                 line;
 } DsimGroupSpec;
 

@@ -520,6 +520,19 @@ static const DsimInvariant broadcast_invariants[] = {
 
 /* ---- the ops table ------------------------------------------------------- */
 
+/* At load: the origin is a member of the group. */
+static const char *broadcast_validate(const void *config, const DsimShape *shape, GString *why)
+{
+    const BroadcastConfig *cfg = config;
+    unsigned n = shape->sizes[shape->self];
+    if (cfg->origin > (int64_t) n) {
+        g_string_printf(why, "origin %" PRId64 " names no member of group %s, which has %u",
+                        cfg->origin, shape->ids[shape->self], n);
+        return "origin";
+    }
+    return NULL;
+}
+
 const DsimProtocol broadcast_protocol = {
     .name = "broadcast",
     .summary = "reliable broadcast by flooding (eager reliable broadcast, CGR §3.3)",
@@ -535,4 +548,5 @@ const DsimProtocol broadcast_protocol = {
     .on_recover = broadcast_on_recover,
     .describe = broadcast_describe,
     .print_msg = broadcast_print_msg,
+    .validate = broadcast_validate,
 };

@@ -148,6 +148,18 @@ static const char *parse_roles(const PaxosBasicConfig *cfg, unsigned n, uint8_t 
     return NULL;
 }
 
+/* At load: each member list parses for the group's size. */
+static const char *paxos_basic_validate(const void *config, const DsimShape *shape, GString *why)
+{
+    unsigned n = shape->sizes[shape->self];
+    g_autofree uint8_t *a = g_new(uint8_t, n), *l = g_new(uint8_t, n), *p = g_new(uint8_t, n);
+    const char *bad = parse_roles(config, n, a, l, p);
+    if (bad != NULL)
+        g_string_printf(why, "%s must be \"all\" or member numbers 1..%u separated by commas, "
+                        "e.g. \"1,2\"", bad, n);
+    return bad;
+}
+
 static unsigned index_of(const DsimCtx *ctx, DsimNodeId id)
 {
     unsigned i = id - dsim_group_member(ctx, 0);
@@ -1024,4 +1036,5 @@ const DsimProtocol paxos_basic_protocol = {
     .on_recover = paxos_basic_on_recover,
     .describe = paxos_basic_describe,
     .print_msg = paxos_basic_print_msg,
+    .validate = paxos_basic_validate,
 };

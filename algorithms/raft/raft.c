@@ -710,8 +710,8 @@ static void setup(RaftNode *r, DsimCtx *ctx)
     r->result = g_string_new(NULL);
     r->sorted = g_new0(uint64_t, r->n);
     r->send_buf = g_malloc0(sizeof(RaftAppendReq) + (size_t) cfg->max_batch * sizeof(RaftEntry));
-    /* Not input errors the loader could catch (STRING params): logged, and the default
-     * (every member, no changes) used instead. */
+    /* The loader refuses bad lists (raft_validate); a node driven by hand (the test
+     * harness) may still get one: logged, and the default (every member, no changes) used. */
     if (!parse_members(cfg->members, r->n, &r->snap_config.members)) {
         dsim_log(ctx, "the members param is not a member list of 1..%u; using all", r->n);
         r->snap_config.members = UINT64_MAX;
@@ -722,6 +722,29 @@ static void setup(RaftNode *r, DsimCtx *ctx)
     if (!parse_schedule(cfg->reconfigure, r->n, &r->changes, &r->n_changes))
         dsim_log(ctx, "the reconfigure param is not a schedule like \"5s:+4, 10s:-2\" of "
                  "members 1..%u; no changes", r->n);
+}
+
+/* At load: the member list and the schedule parse for the group's size. */
+static const char *raft_validate(const void *config, const DsimShape *shape, GString *why)
+{
+    const RaftConfig *cfg = config;
+    unsigned n = shape->sizes[shape->self];
+    uint64_t members;
+    if (!parse_members(cfg->members, n, &members)) {
+        g_string_printf(why, "members must be \"all\" or member numbers 1..%u separated by "
+                        "commas, e.g. \"1,2,3\"%s", n, n > 64 ? " (lists take groups of at most 64)" : "");
+        return "members";
+    }
+    RaftChange *changes = NULL;
+    unsigned count = 0;
+    bool ok = parse_schedule(cfg->reconfigure, n, &changes, &count);
+    g_free(changes);
+    if (!ok) {
+        g_string_printf(why, "reconfigure must be a schedule like \"5s:+4, 10s:-2\" (times in "
+                        "increasing order, members 1..%u)", MIN(n, 64));
+        return "reconfigure";
+    }
+    return NULL;
 }
 
 static void raft_init(void *state, DsimCtx *ctx)
@@ -909,4 +932,5 @@ const DsimProtocol raft_protocol = {
     .on_recover = raft_on_recover,
     .describe = raft_describe,
     .print_msg = raft_print_msg,
+    .validate = raft_validate,
 };

@@ -74,5 +74,18 @@ printf '<scenario name="noseed" duration="1s"><group id="a" protocol="pingpong" 
 expect_status 0 "a scenario without a seed runs" "$DSIM" run noseed.xml --out "$work/noseed" --quiet
 grep -q '"seed": 1,' "$work/noseed/summary.json" && ok "with seed 1" || ko "with seed 1"
 
+# a protocol's own check of its parameters (its validate op) applies to --param and <sweep> too
+expect_status 2 "--param is validated by the protocol" "$DSIM" run "$top/scenarios/broadcast/flood.xml" --param b.origin=99 --out "$work/badparam"
+grep -q 'b.origin=99: b.origin: origin 99 names no member of group b' "$work/err" && ok "it names the parameter" || ko "it names the parameter"
+[ ! -e "$work/badparam" ] && ok "nothing written for a bad --param" || ko "nothing written for a bad --param"
+cat > "$work/badsweep.xml" <<'XML'
+<scenario name="badsweep" seed="1" duration="1s">
+  <group id="b" protocol="broadcast" count="4"/>
+  <sweep seeds="1..2"><vary param="b.origin" values="1, 9"/></sweep>
+</scenario>
+XML
+expect_status 2 "a <sweep> value is validated by the protocol" "$DSIM" validate "$work/badsweep.xml"
+grep -q 'badsweep.xml:3: .*b.origin=9: origin 9 names no member' "$work/err" && ok "at the vary's line" || ko "at the vary's line"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
