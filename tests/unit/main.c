@@ -15,6 +15,7 @@ int main(int argc, char **argv)
         { .pName = "scenario", .pTests = scenario_tests },
         { .pName = "kv", .pTests = kv_tests },
         { .pName = "lincheck", .pTests = lincheck_tests },
+        { .pName = "resilience", .pTests = resilience_tests },
         CU_SUITE_INFO_NULL,
     };
     return testutil_run_suites(argc, argv, suites);
