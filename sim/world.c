@@ -858,7 +858,7 @@ static void start(DsimWorld *w)
     dsim_leaders_after_event(w->leaders, w, DSIM_NOBODY); /* a leader may exist from the start */
 }
 
-static void defer(DsimWorld *w, const DsimEvent *ev)
+G_GNUC_NO_INLINE static void defer(DsimWorld *w, const DsimEvent *ev)
 {
     if (w->deferred == NULL)
         w->deferred = g_new0(GArray *, w->n_nodes);
@@ -875,8 +875,11 @@ static void free_slot(DsimWorld *w, uint32_t slot)
     w->free_slot = slot + 1;
 }
 
+/* The call paths and defer() are kept out of line (G_GNUC_NO_INLINE) so that process() stays
+ * small enough to be inlined into the loop: the plain-message path is the hot one. */
+
 /* A call's request arrives at its callee (up, reachable): it serves it until it responds. */
-static void serve_call(DsimWorld *w, Group *g, DsimCtx *ctx, const Packet *p)
+G_GNUC_NO_INLINE static void serve_call(DsimWorld *w, Group *g, DsimCtx *ctx, const Packet *p)
 {
     const CallWire *wire = call_wire(p);
     DsimNodeId to = p->msg.to;
@@ -913,7 +916,7 @@ static void count_outcome(DsimWorld *w, DsimCallStatus status)
 }
 
 /* A call's response reaches its caller, which still waits for it (process() checked). */
-static void complete_call(DsimWorld *w, Group *g, DsimCtx *ctx, const Packet *p)
+G_GNUC_NO_INLINE static void complete_call(DsimWorld *w, Group *g, DsimCtx *ctx, const Packet *p)
 {
     OutCall *oc = awaited(w, call_wire(p)->call);
     DsimResponse r = {
@@ -929,7 +932,7 @@ static void complete_call(DsimWorld *w, Group *g, DsimCtx *ctx, const Packet *p)
 
 /* A call's deadline: the caller gets TIMEOUT unless the response came first (then this
  * event is dead) or the caller crashed meanwhile (the call is lost with that life). */
-static DsimNodeId call_deadline(DsimWorld *w, DsimEvent *ev, bool *live)
+G_GNUC_NO_INLINE static DsimNodeId call_deadline(DsimWorld *w, DsimEvent *ev, bool *live)
 {
     DsimCallId id = ev->u64;
     OutCall *oc = g_hash_table_lookup(w->out_calls, &id);
