@@ -16,6 +16,7 @@ int main(int argc, char **argv)
         { .pName = "kv", .pTests = kv_tests },
         { .pName = "lincheck", .pTests = lincheck_tests },
         { .pName = "resilience", .pTests = resilience_tests },
+        { .pName = "ratelimit", .pTests = ratelimit_tests },
         CU_SUITE_INFO_NULL,
     };
     return testutil_run_suites(argc, argv, suites);

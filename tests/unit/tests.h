@@ -8,6 +8,7 @@ extern CU_TestInfo time_tests[];
 extern CU_TestInfo rng_tests[];
 extern CU_TestInfo dist_tests[];
 extern CU_TestInfo resilience_tests[];
+extern CU_TestInfo ratelimit_tests[];
 extern CU_TestInfo queue_tests[];
 extern CU_TestInfo store_tests[];
 extern CU_TestInfo net_tests[];
