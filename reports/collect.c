@@ -680,6 +680,7 @@ DsimRunData *dsim_collector_finish(DsimCollector *c, const DsimWorld *w)
     const GString *log = dsim_shiviz_log(c->shiviz);
     d->shiviz = g_string_new_len(log->str, (gssize) log->len);
     d->spans = dsim_report_spans_json(w);
+    d->calls = dsim_report_call_stats(w);
 
     dsim_shiviz_free(c->shiviz);
     g_string_free(c->text, TRUE);

@@ -133,6 +133,7 @@ void dsim_run_data_free(DsimRunData *d)
         g_string_free(d->shiviz, TRUE);
     if (d->spans != NULL)
         g_string_free(d->spans, TRUE);
+    dsim_call_stats_free(d->calls);
     g_string_chunk_free(d->strings);
     g_free(d);
 }
@@ -366,6 +367,25 @@ static GString *faults_tsv(const DsimRunData *d)
     return o;
 }
 
+static GString *calls_tsv(const DsimRunData *d)
+{
+    if (d->calls == NULL || d->calls->len == 0)
+        return NULL;
+    GString *o = g_string_new("# caller\tcallee\tmethod\tcount\tok\tfailed\ttimed_out\tother\tp50_s\tp99_s\tmax_s\n");
+    for (unsigned i = 0; i < d->calls->len; i++) {
+        const DsimCallStat *c = &g_array_index(d->calls, DsimCallStat, i);
+        put_field(o, c->caller);
+        g_string_append_c(o, '\t');
+        put_field(o, c->callee);
+        g_string_append_c(o, '\t');
+        put_field(o, c->method);
+        g_string_append_printf(o, "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64
+                                  "\t%.9g\t%.9g\t%.9g\n", c->count, c->ok, c->failed, c->timed_out,
+                               c->other, c->p50, c->p99, c->max);
+    }
+    return o;
+}
+
 gboolean dsim_report_write_data(const DsimRunResult *r, const char *dir, GError **error)
 {
     g_assert(r->data != NULL);
@@ -388,6 +408,7 @@ gboolean dsim_report_write_data(const DsimRunResult *r, const char *dir, GError 
         { "data/traffic.tsv", traffic_tsv(d) },
         { "data/metrics.tsv", metrics_tsv(d) },
         { "data/faults.tsv", faults_tsv(d) },
+        { "data/calls.tsv", calls_tsv(d) },
         { "timeseries.csv", timeseries_csv(d) },
         { "metrics.prom", dsim_report_prometheus(r) },
         { "shiviz.log", d->shiviz != NULL && d->shiviz->len > 0 ? g_string_new_len(d->shiviz->str, (gssize) d->shiviz->len) : NULL },
@@ -680,6 +701,18 @@ static void faults_row(Reader *rd, char **f, unsigned n, void *data)
     g_array_append_val(ld->r->data->faults, x);
 }
 
+static void calls_row(Reader *rd, char **f, unsigned n, void *data)
+{
+    Loading *ld = data;
+    DsimCallStat c = {
+        .caller = g_strdup(f[0]), .callee = g_strdup(f[1]), .method = g_strdup(f[2]),
+        .count = get_uint(rd, f[3]), .ok = get_uint(rd, f[4]), .failed = get_uint(rd, f[5]),
+        .timed_out = get_uint(rd, f[6]), .other = get_uint(rd, f[7]),
+        .p50 = get_double(rd, f[8]), .p99 = get_double(rd, f[9]), .max = get_double(rd, f[10]),
+    };
+    g_array_append_val(ld->r->data->calls, c);
+}
+
 static char **steal_strv(GPtrArray *a)
 {
     g_ptr_array_add(a, NULL);
@@ -703,6 +736,7 @@ DsimRunResult *dsim_run_result_load(const char *dir, GError **error)
     d->messages = g_array_new(FALSE, TRUE, sizeof(DsimMessageRow));
     d->traffic = g_array_new(FALSE, TRUE, sizeof(DsimTrafficBin));
     d->faults = g_array_new(FALSE, TRUE, sizeof(DsimFaultRow));
+    d->calls = g_array_new(FALSE, TRUE, sizeof(DsimCallStat));
     d->series = g_ptr_array_new();
     d->strings = g_string_chunk_new(256);
     d->window_closed = DSIM_TIME_NEVER;
@@ -726,6 +760,10 @@ DsimRunResult *dsim_run_result_load(const char *dir, GError **error)
          && read_lines(dir, "data/traffic.tsv", 8, traffic_row, &ld, error)
          && read_lines(dir, "data/metrics.tsv", 4, metrics_row, &ld, error)
          && read_lines(dir, "data/faults.tsv", 3, faults_row, &ld, error);
+    /* data/calls.tsv exists only for runs that made calls */
+    g_autofree char *calls = g_build_filename(dir, "data", "calls.tsv", NULL);
+    if (ok && g_file_test(calls, G_FILE_TEST_EXISTS))
+        ok = read_lines(dir, "data/calls.tsv", 11, calls_row, &ld, error);
     g_hash_table_destroy(ld.node_index);
     g_hash_table_destroy(ld.series);
     if (!ok)

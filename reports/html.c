@@ -430,6 +430,26 @@ static void figures(GString *o, const DsimRunResult *r)
                                   " timed out (the rest were open at the end or lost in a crash); "
                                   "every call is a span in <a href=\"spans.json\">spans.json</a>.</p>\n",
                                c->calls, c->calls_ok, c->calls_failed, c->calls_timed_out);
+    if (r->data != NULL && r->data->calls != NULL && r->data->calls->len > 0) {
+        g_string_append(o, "<table class=\"metrics\">\n<tr><th>caller</th><th>callee</th><th>method</th>"
+                           "<th>calls</th><th>ok</th><th>failed</th><th>timed out</th><th>other</th>"
+                           "<th>p50 (s)</th><th>p99 (s)</th><th>max (s)</th></tr>\n");
+        for (unsigned i = 0; i < r->data->calls->len; i++) {
+            const DsimCallStat *k = &g_array_index(r->data->calls, DsimCallStat, i);
+            g_string_append(o, "<tr><td>");
+            put_escaped(o, k->caller);
+            g_string_append(o, "</td><td>");
+            put_escaped(o, k->callee);
+            g_string_append(o, "</td><td><code>");
+            put_escaped(o, k->method);
+            g_string_append_printf(o, "</code></td><td class=\"num\">%" PRIu64 "</td><td class=\"num\">%" PRIu64
+                                      "</td><td class=\"num\">%" PRIu64 "</td><td class=\"num\">%" PRIu64
+                                      "</td><td class=\"num\">%" PRIu64 "</td><td class=\"num\">%.6g</td>"
+                                      "<td class=\"num\">%.6g</td><td class=\"num\">%.6g</td></tr>\n",
+                                   k->count, k->ok, k->failed, k->timed_out, k->other, k->p50, k->p99, k->max);
+        }
+        g_string_append(o, "</table>\n");
+    }
     if (r->has_clients)
         g_string_append_printf(o, "<p>Client operations: %" PRIu64 " invoked, %" PRIu64 " ok, %" PRIu64
                                   " failed, %" PRIu64 " of unknown outcome (info); %.1f ok per second.</p>\n",

@@ -153,6 +153,15 @@ typedef struct {
     char     *text;              /* what the fault did, as in events.jsonl */
 } DsimFaultRow;
 
+/* The calls of one route (caller's group, callee's group, method): how they ended and how
+ * long they took (from the call to its outcome: answers and timeouts; calls lost in a crash
+ * or open at the end are counted but not timed). */
+typedef struct {
+    char    *caller, *callee, *method;
+    uint64_t count, ok, failed, timed_out, other;
+    double   p50, p99, max; /* seconds */
+} DsimCallStat;
+
 struct DsimRunData {
     unsigned      n_nodes;       /* covered: min(nodes, DSIM_REPORT_MAX_NODES) */
     char        **node_names;    /* n_nodes each, owned */
@@ -169,6 +178,7 @@ struct DsimRunData {
     GPtrArray    *plots;         /* char*: <report plots="...">; NULL: every plot offered */
     GString      *shiviz;        /* the ShiViz log; NULL when re-read from a folder */
     GString      *spans;         /* spans.json; NULL without calls or when re-read */
+    GArray       *calls;         /* DsimCallStat, by caller, callee, method */
     GStringChunk *strings;       /* sample node names */
 };
 
@@ -176,6 +186,10 @@ void dsim_run_data_free(DsimRunData *d); /* accepts NULL */
 
 /* spans.json (reports/spans.c): the world's spans in Zipkin's JSON v2, or NULL without calls. */
 GString *dsim_report_spans_json(const DsimWorld *w);
+/* The world's calls by route (a new GArray of DsimCallStat, sorted; free with
+ * dsim_call_stats_free). */
+GArray  *dsim_report_call_stats(const DsimWorld *w);
+void     dsim_call_stats_free(GArray *calls); /* accepts NULL */
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(DsimRunData, dsim_run_data_free)
 
 /* One stretch of a node's timeline: @row holds from @start until @end (exclusive). */

@@ -12,6 +12,9 @@
 #include "reports/report.h"
 #include "sim/jsonw.h"
 
+#include <math.h>
+#include <string.h>
+
 static void endpoint(DsimJson *j, const char *key, const DsimWorld *w, DsimNodeId node)
 {
     const DsimScenario *sc = dsim_world_scenario(w);
@@ -73,4 +76,103 @@ GString *dsim_report_spans_json(const DsimWorld *w)
     dsim_json_end_array(&j);
     g_string_append_c(out, '\n');
     return out;
+}
+
+/* ---- calls by route ---------------------------------------------------------------------- */
+
+typedef struct {
+    DsimCallStat stat;
+    GArray      *latency; /* double, seconds */
+} Route;
+
+static void route_free(gpointer p)
+{
+    Route *r = p;
+    g_array_unref(r->latency);
+    g_free(r);
+}
+
+static gint cmp_double(gconstpointer a, gconstpointer b)
+{
+    double x = *(const double *) a, y = *(const double *) b;
+    return x < y ? -1 : x > y;
+}
+
+static gint cmp_route(gconstpointer a, gconstpointer b)
+{
+    const DsimCallStat *x = &(*(Route *const *) a)->stat, *y = &(*(Route *const *) b)->stat;
+    int c = strcmp(x->caller, y->caller);
+    if (c == 0)
+        c = strcmp(x->callee, y->callee);
+    return c != 0 ? c : strcmp(x->method, y->method);
+}
+
+/* The nearest-rank percentile of sorted @v. */
+static double rank(const GArray *v, double q)
+{
+    if (v->len == 0)
+        return 0;
+    size_t k = (size_t) ceil(q * (double) v->len);
+    return g_array_index(v, double, k > 0 ? k - 1 : 0);
+}
+
+GArray *dsim_report_call_stats(const DsimWorld *w)
+{
+    const DsimScenario *sc = dsim_world_scenario(w);
+    /* routes are found by their key (lookup only) and listed sorted */
+    g_autoptr(GHashTable) index = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    g_autoptr(GPtrArray) routes = g_ptr_array_new_with_free_func(route_free);
+    for (unsigned i = 0; i < dsim_world_n_spans(w); i++) {
+        const DsimSpan *s = dsim_world_span(w, i);
+        char buf[16];
+        const char *caller = g_array_index(sc->groups, DsimGroupSpec, dsim_world_group_of(w, s->caller)).id;
+        const char *callee = g_array_index(sc->groups, DsimGroupSpec, dsim_world_group_of(w, s->callee)).id;
+        const char *method = dsim_world_method_name(w, s->callee, s->method, buf);
+        g_autofree char *key = g_strdup_printf("%s\t%s\t%s", caller, callee, method);
+        Route *r = g_hash_table_lookup(index, key);
+        if (r == NULL) {
+            r = g_new0(Route, 1);
+            r->stat.caller = g_strdup(caller);
+            r->stat.callee = g_strdup(callee);
+            r->stat.method = g_strdup(method);
+            r->latency = g_array_new(FALSE, FALSE, sizeof(double));
+            g_ptr_array_add(routes, r);
+            g_hash_table_insert(index, g_steal_pointer(&key), r);
+        }
+        r->stat.count++;
+        switch (s->status) {
+        case DSIM_SPAN_OK: r->stat.ok++; break;
+        case DSIM_SPAN_FAIL: r->stat.failed++; break;
+        case DSIM_SPAN_TIMEOUT: r->stat.timed_out++; break;
+        default: r->stat.other++; break;
+        }
+        if (s->status == DSIM_SPAN_OK || s->status == DSIM_SPAN_FAIL || s->status == DSIM_SPAN_TIMEOUT) {
+            double secs = (double) (s->end - s->start) / 1e9;
+            g_array_append_val(r->latency, secs);
+        }
+    }
+    g_ptr_array_sort(routes, cmp_route);
+    GArray *out = g_array_new(FALSE, TRUE, sizeof(DsimCallStat));
+    for (unsigned i = 0; i < routes->len; i++) {
+        Route *r = g_ptr_array_index(routes, i);
+        g_array_sort(r->latency, cmp_double);
+        r->stat.p50 = rank(r->latency, 0.5);
+        r->stat.p99 = rank(r->latency, 0.99);
+        r->stat.max = r->latency->len > 0 ? g_array_index(r->latency, double, r->latency->len - 1) : 0;
+        g_array_append_val(out, r->stat);
+    }
+    return out;
+}
+
+void dsim_call_stats_free(GArray *calls)
+{
+    if (calls == NULL)
+        return;
+    for (unsigned i = 0; i < calls->len; i++) {
+        DsimCallStat *c = &g_array_index(calls, DsimCallStat, i);
+        g_free(c->caller);
+        g_free(c->callee);
+        g_free(c->method);
+    }
+    g_array_unref(calls);
 }

@@ -217,6 +217,25 @@ static void test_each_call_has_one_outcome_by_its_deadline(void)
     CU_ASSERT_EQUAL(sp->answered, -1); /* the server answered at 75 ms, after the span ended */
     CU_ASSERT_EQUAL(dsim_world_span(w, 2)->status, DSIM_SPAN_FAIL);
     CU_ASSERT_EQUAL(dsim_world_span(w, 3)->status, DSIM_SPAN_TIMEOUT);
+
+    /* by route: c -> c echo (FAIL), c -> s echo, c -> s m4 (black hole), c -> s slow */
+    GArray *stats = dsim_report_call_stats(w);
+    CU_ASSERT_EQUAL_FATAL(stats->len, 4);
+    const DsimCallStat *st = &g_array_index(stats, DsimCallStat, 0);
+    CU_ASSERT_STRING_EQUAL(st->callee, "c");
+    CU_ASSERT_EQUAL(st->failed, 1);
+    st = &g_array_index(stats, DsimCallStat, 1);
+    CU_ASSERT_STRING_EQUAL(st->callee, "s");
+    CU_ASSERT_STRING_EQUAL(st->method, "echo");
+    CU_ASSERT_EQUAL(st->ok, 1);
+    CU_ASSERT_DOUBLE_EQUAL(st->p50, 0.010, 1e-12);
+    st = &g_array_index(stats, DsimCallStat, 2);
+    CU_ASSERT_STRING_EQUAL(st->method, "m4");
+    CU_ASSERT_EQUAL(st->timed_out, 1);
+    CU_ASSERT_DOUBLE_EQUAL(st->max, 0.030, 1e-12);
+    CU_ASSERT_STRING_EQUAL(g_array_index(stats, DsimCallStat, 3).method, "slow");
+    dsim_call_stats_free(stats);
+
     char buf[16];
     CU_ASSERT_STRING_EQUAL(dsim_world_method_name(w, 1, SLOW, buf), "slow");
     CU_ASSERT_STRING_EQUAL(dsim_world_method_name(w, 1, BLACK_HOLE, buf), "m4");
