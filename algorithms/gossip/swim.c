@@ -16,6 +16,25 @@
  *    each pass, so a faulty member is probed by every member within one pass (time-bounded
  *    completeness) and, from all members together, within about e/(e-1) periods on average.
  *
+ * And one mechanism the paper does not have, for partitions that outlast the suspicion timeout
+ * (each side then confirms the other faulty and stops probing it, so nothing would ever cross
+ * again after the heal). It is HashiCorp's: Serf's reconnect and memberlist's push/pull.
+ *
+ *  - reconnect (Serf, serf.go reconnect): a member remembers the members it holds faulty for
+ *    reconnect_timeout; every reconnect_interval, with probability faulty / alive (so that the
+ *    group as a whole tries each faulty member about once per interval), it picks one of them
+ *    at random and sends it its whole view.
+ *  - push/pull (memberlist's pushPullNode and mergeState): a member that receives a view
+ *    merges it update by update with the usual override rules, and answers a push with its
+ *    own view. A member learns from the other's view that it was confirmed faulty, and
+ *    refutes (about_self); the other learns the refutation from the answer or the next
+ *    piggyback. One rule differs from memberlist's: see merge_view.
+ *  - the override-rule extension (memberlist, aliveNode): Alive or Join at an incarnation
+ *    above the one at which a member was confirmed faulty reinstates it (apply_update). With
+ *    it, the refutations that follow the exchange bring each side back for the other.
+ *  - a member still held faulty that pings gets its Confirm in the Ack, so that a member
+ *    confirmed by mistake learns it from any member it talks to (swim_on_message).
+ *
  * What is measured (metrics, in seconds of virtual time):
  *  suspected_at_seconds   at the member whose probe failed, when it first suspects a member
  *  confirmed_at_seconds   at a member whose suspicion timer expires (it declares the death
@@ -28,6 +47,11 @@
  *  false_positive         1 at a live member that learns it was confirmed faulty (once per
  *                         confirmed incarnation)
  *  joined_at_seconds      at a member whose join the introducer accepted
+ *  reconnected_at_seconds at a member whose reconnect push a member it held faulty answered
+ *                         (the first contact across a healed partition)
+ *  reinstated_at_seconds  at a member that takes back a member it held faulty (an Alive or
+ *                         Join above the confirmed incarnation); after a partition, the largest
+ *                         sample is when the membership had re-merged
  * The protocol cannot know when a member crashed; the scenario does: subtract the crash time
  * (docs/gossip.md). Log lines name the members concerned.
  */
@@ -72,6 +96,18 @@ static const DsimParam swim_params[] = {
     { .name = "leave_at", .type = DSIM_PARAM_TIME, .def = "0s",
       .help = "when the leaver leaves",
       .offset = offsetof(SwimConfig, leave_at) },
+    { .name = "reconnect_interval", .type = DSIM_PARAM_TIME, .def = "30s",
+      .help = "every this often, push the view to one member held faulty, so that sides of a "
+              "healed partition meet again (Serf's reconnect_interval); 0 = never",
+      .offset = offsetof(SwimConfig, reconnect_interval) },
+    { .name = "reconnect_timeout", .type = DSIM_PARAM_TIME, .def = "24h",
+      .help = "how long a member held faulty is still tried by reconnect (Serf's "
+              "reconnect_timeout); 0 = forever",
+      .offset = offsetof(SwimConfig, reconnect_timeout) },
+    { .name = "push_pull_interval", .type = DSIM_PARAM_TIME, .def = "0s",
+      .help = "every this often, exchange whole views with one live member at random "
+              "(memberlist's push_pull_interval); 0 = never",
+      .offset = offsetof(SwimConfig, push_pull_interval) },
     { NULL },
 };
 
@@ -215,9 +251,22 @@ static void send_msg(SwimNode *s, DsimCtx *ctx, const SwimConfig *cfg, uint32_t 
 
 /* ---- the view and its override rules (§4.2) -------------------------------------- */
 
-static void note_dead(SwimNode *s, DsimCtx *ctx, uint32_t m)
+/* Remembers that @m is held faulty from now on, for reconnect (Serf keeps failed members
+ * for reconnect_timeout), and arms the reconnect timer when none is pending. The timer runs
+ * only while some member is held faulty, so a group without deaths sets none. */
+static void remember_dead(SwimNode *s, DsimCtx *ctx, const SwimConfig *cfg, uint32_t m)
+{
+    s->dead_at[m] = dsim_now(ctx);
+    if (cfg->reconnect_interval > 0 && !s->reconnecting) {
+        s->reconnecting = 1;
+        dsim_timer_set(ctx, cfg->reconnect_interval, SWIM_TIMER_RECONNECT, 0);
+    }
+}
+
+static void note_dead(SwimNode *s, DsimCtx *ctx, const SwimConfig *cfg, uint32_t m)
 {
     dsim_metric(ctx, "dead_known_at_seconds", secs(dsim_now(ctx)));
+    remember_dead(s, ctx, cfg, m);
 }
 
 static void start_suspicion(SwimNode *s, DsimCtx *ctx, const SwimConfig *cfg, uint32_t m,
@@ -241,9 +290,10 @@ static void announce_alive(SwimNode *s, DsimCtx *ctx, uint32_t inc)
 /* An update about this member itself. §4.2: a member that hears it is suspected "increments
  * its incarnation number and disseminates an Alive message". Told it was confirmed faulty
  * while alive, it counts the false positive and re-enters the same way, at an incarnation
- * above the confirmed one (rejoin). A suspicion or confirmation of an older incarnation is
- * stale, but someone still holds it: announcing the current incarnation again corrects
- * that member, since Alive i overrides everything at j < i (apply_update). */
+ * above the confirmed one (rejoin; memberlist's refute does the same). A suspicion or
+ * confirmation of an older incarnation is stale, but someone still holds it: announcing the
+ * current incarnation again corrects that member, since Alive i overrides everything at
+ * j < i (apply_update). */
 static void about_self(SwimNode *s, DsimCtx *ctx, const SwimUpdate *u)
 {
     uint32_t self = dsim_self_index(ctx);
@@ -294,13 +344,16 @@ static void about_self(SwimNode *s, DsimCtx *ctx, const SwimUpdate *u)
  *   Alive i   overrides Suspect j and Alive j when i > j;
  *   Suspect i overrides Suspect j when i > j, and Alive j when i >= j;
  *   Confirm i overrides Alive j and Suspect j.
- * Two departures, because members here come back (a restart, a false positive) at a higher
- * incarnation, which the paper leaves to its join mechanism: Confirm applies only when
- * i >= j, so that a Confirm of an old life still travelling does not end the new one; and
- * Alive (or Join) i also overrides a Confirm or Leave at j < i, so that a member wrongly
- * confirmed comes back for everyone, including members that confirmed it after they had
- * missed its refutation. HashiCorp's memberlist orders its alive and dead messages the same
- * way. Leave i overrides Alive and Suspect at j <= i. Returns true when applied. */
+ * Two departures, because members here come back (a restart, a false positive, a healed
+ * partition) at a higher incarnation, which the paper leaves to its join mechanism: Confirm
+ * applies only when i >= j, so that a Confirm of an old life still travelling does not end
+ * the new one; and, the extension HashiCorp's memberlist makes (aliveNode orders alive and
+ * dead messages by incarnation alone), Alive (or Join) i overrides a Confirm or Leave at
+ * j < i and reinstates the member. In the paper a Confirm overrides everything and a
+ * confirmed member is gone for good. With the extension a member wrongly confirmed comes
+ * back for everyone, including members that confirmed it after they had missed its
+ * refutation, and a stale Alive (i <= j) still cannot undo a Confirm. Leave i overrides
+ * Alive and Suspect at j <= i. Returns true when applied. */
 static bool apply_update(SwimNode *s, DsimCtx *ctx, const SwimConfig *cfg, const SwimUpdate *u)
 {
     uint32_t m = u->member;
@@ -340,12 +393,17 @@ static bool apply_update(SwimNode *s, DsimCtx *ctx, const SwimConfig *cfg, const
     v->status = status_of[u->kind];
     v->incarnation = i > j ? i : j;
     enqueue(s, u);
+    /* only an Alive or a Join applies over a Confirm: the extension above */
+    bool reinstated = was == SWIM_DEAD;
     if (dsim_logging(ctx))
-        dsim_log(ctx, "%s %s incarnation %" PRIu32, kind_name(u->kind), member_name(ctx, m), i);
+        dsim_log(ctx, "%s %s incarnation %" PRIu32 "%s", kind_name(u->kind), member_name(ctx, m),
+                 i, reinstated ? ": reinstated" : "");
+    if (reinstated)
+        dsim_metric(ctx, "reinstated_at_seconds", secs(dsim_now(ctx)));
     if (u->kind == SWIM_UPDATE_SUSPECT)
         start_suspicion(s, ctx, cfg, m, i);
     if (u->kind == SWIM_UPDATE_CONFIRM)
-        note_dead(s, ctx, m);
+        note_dead(s, ctx, cfg, m);
     return true;
 }
 
@@ -471,18 +529,21 @@ static void rejoin(SwimNode *s, DsimCtx *ctx, uint32_t inc)
     enqueue(s, &(SwimUpdate) { .member = self, .incarnation = inc, .kind = SWIM_UPDATE_JOIN });
 }
 
-/* A message came straight from @from, which this member holds faulty: tell it (again), so
- * that a member confirmed by mistake learns it and answers with a newer incarnation. */
-static void dead_member_spoke(SwimNode *s, uint32_t from)
+/* Sends @type to @to with this member's whole view as its updates, one per member it knows
+ * of (itself included, @skip left out): a JOIN_ACK, or either half of a push/pull. */
+static void send_view(SwimNode *s, DsimCtx *ctx, const SwimConfig *cfg, uint32_t to, uint16_t type,
+                      uint32_t seq, uint32_t skip)
 {
-    if (s->view[from].status != SWIM_DEAD)
-        return;
-    for (uint32_t i = 0; i < s->n_queued; i++) {
-        if (s->queue[i].update.member == from && s->queue[i].sent == 0)
-            return;
+    static const uint32_t kind_of[] = { 0, SWIM_UPDATE_ALIVE, SWIM_UPDATE_SUSPECT,
+                                        SWIM_UPDATE_CONFIRM, SWIM_UPDATE_LEAVE };
+    g_autofree SwimUpdate *all = g_new(SwimUpdate, s->n);
+    uint32_t n = 0;
+    for (uint32_t m = 0; m < s->n; m++) {
+        if (s->view[m].status != SWIM_NONE && m != skip)
+            all[n++] = (SwimUpdate) { .member = m, .incarnation = s->view[m].incarnation,
+                                      .kind = kind_of[s->view[m].status] };
     }
-    enqueue(s, &(SwimUpdate) { .member = from, .incarnation = s->view[from].incarnation,
-                               .kind = SWIM_UPDATE_CONFIRM });
+    send_msg(s, ctx, cfg, to, type, seq, to, SWIM_NOBODY, all, n);
 }
 
 /* The introducer admits a joiner at an incarnation above any it knows for it, tells the
@@ -498,16 +559,7 @@ static void on_join(SwimNode *s, DsimCtx *ctx, const SwimConfig *cfg, uint32_t f
         inc = v->incarnation + 1;
     apply_update(s, ctx, cfg, &(SwimUpdate) { .member = from, .incarnation = inc,
                                                .kind = SWIM_UPDATE_JOIN });
-    g_autofree SwimUpdate *all = g_new(SwimUpdate, s->n);
-    uint32_t n = 0;
-    static const uint32_t kind_of[] = { 0, SWIM_UPDATE_ALIVE, SWIM_UPDATE_SUSPECT,
-                                        SWIM_UPDATE_CONFIRM, SWIM_UPDATE_LEAVE };
-    for (uint32_t m = 0; m < s->n; m++) {
-        if (s->view[m].status != SWIM_NONE && m != from)
-            all[n++] = (SwimUpdate) { .member = m, .incarnation = s->view[m].incarnation,
-                                      .kind = kind_of[s->view[m].status] };
-    }
-    send_msg(s, ctx, cfg, from, SWIM_MSG_JOIN_ACK, inc, from, SWIM_NOBODY, all, n);
+    send_view(s, ctx, cfg, from, SWIM_MSG_JOIN_ACK, inc, from);
 }
 
 static void on_join_ack(SwimNode *s, DsimCtx *ctx, const SwimConfig *cfg, uint32_t from,
@@ -529,6 +581,8 @@ static void on_join_ack(SwimNode *s, DsimCtx *ctx, const SwimConfig *cfg, uint32
                                             .status = status_of[u->kind] };
         if (u->kind == SWIM_UPDATE_SUSPECT)
             start_suspicion(s, ctx, cfg, u->member, u->incarnation);
+        if (u->kind == SWIM_UPDATE_CONFIRM)
+            remember_dead(s, ctx, cfg, u->member);
     }
     dsim_metric(ctx, "joined_at_seconds", secs(dsim_now(ctx)));
     if (dsim_logging(ctx))
@@ -559,6 +613,123 @@ static void leave(SwimNode *s, DsimCtx *ctx, const SwimConfig *cfg)
         dsim_log(ctx, "leave the group (told %" PRIu32 " members)", sent);
 }
 
+/* ---- healing after a partition (Serf's reconnect, memberlist's push/pull) ---------------- */
+
+/* Still tried by reconnect: held faulty (not departed: Serf does not reconnect to members that
+ * left) and for less than reconnect_timeout. */
+static bool remembered_dead(const SwimNode *s, const SwimConfig *cfg, DsimTime now, uint32_t m)
+{
+    return s->view[m].status == SWIM_DEAD
+           && (cfg->reconnect_timeout == 0 || now - s->dead_at[m] < cfg->reconnect_timeout);
+}
+
+/* Serf's reconnect (serf.go): "Probability we should attempt to reconnect is given by num
+ * failed / (num members - num failed - num left). This means that we probabilistically expect
+ * the cluster to attempt to connect to each failed member once per reconnect interval." Then
+ * a failed member at random gets our view, as Serf's memberlist.Join does with a push/pull.
+ * Integers only: the draw below @alive is under @failed with that probability (1 when
+ * failed >= alive, as after a partition into halves). The timer stops once nobody is
+ * remembered (remember_dead arms it again). */
+static void on_reconnect(SwimNode *s, DsimCtx *ctx, const SwimConfig *cfg)
+{
+    DsimTime now = dsim_now(ctx);
+    uint32_t failed = 0, alive = 0;
+    s->reconnecting = 0;
+    if (!s->joined || s->left)
+        return;
+    for (uint32_t m = 0; m < s->n; m++) {
+        failed += remembered_dead(s, cfg, now, m);
+        alive += is_member(s, m); /* itself included, so alive >= 1 */
+    }
+    if (failed == 0)
+        return;
+    s->reconnecting = 1;
+    dsim_timer_set(ctx, cfg->reconnect_interval, SWIM_TIMER_RECONNECT, 0);
+    if (dsim_rand_below(ctx, alive) >= failed)
+        return;
+    uint64_t k = dsim_rand_below(ctx, failed);
+    for (uint32_t m = 0; m < s->n; m++) {
+        if (remembered_dead(s, cfg, now, m) && k-- == 0) {
+            if (dsim_logging(ctx))
+                dsim_log(ctx, "reconnect: push the view to %s, held faulty since %.3f s",
+                         member_name(ctx, m), secs(s->dead_at[m]));
+            send_view(s, ctx, cfg, m, SWIM_MSG_SYNC, 0, SWIM_NOBODY);
+            return;
+        }
+    }
+}
+
+/* memberlist's periodic push/pull (state.go, pushPull): "Complete state exchanges with a
+ * random node are done periodically ... This increases the likelihood that the membership
+ * list converges properly since the full state is exchanged and merged" (its README). A
+ * whole view moves in one exchange, where piggybacking moves piggyback_max updates per
+ * message; off by default, and useful when many updates are in flight at once, as after a
+ * partition of a large group heals. */
+static void on_push_pull(SwimNode *s, DsimCtx *ctx, const SwimConfig *cfg)
+{
+    uint32_t self = dsim_self_index(ctx), others = 0;
+    dsim_timer_set(ctx, cfg->push_pull_interval, SWIM_TIMER_PUSH_PULL, 0);
+    if (!s->joined || s->left)
+        return;
+    for (uint32_t m = 0; m < s->n; m++)
+        others += m != self && is_member(s, m);
+    if (others == 0)
+        return;
+    uint64_t k = dsim_rand_below(ctx, others);
+    for (uint32_t m = 0; m < s->n; m++) {
+        if (m != self && is_member(s, m) && k-- == 0) {
+            send_view(s, ctx, cfg, m, SWIM_MSG_SYNC, 0, SWIM_NOBODY);
+            return;
+        }
+    }
+}
+
+/* Merges the other member's view (memberlist's mergeState): each entry is applied as an
+ * update, by the usual rules. An entry about this member itself goes to about_self, so a
+ * Confirm of it is a false positive that it refutes with a Join at a higher incarnation.
+ *
+ * One departure: a Confirm of a member this one holds alive or suspected is left out.
+ * memberlist suspects such a member instead ("If the remote node believes a node is dead, we
+ * prefer to suspect that node instead of declaring it dead instantly"). After a partition
+ * into halves, though, every exchange carries the Confirm of every member of this side, so
+ * that rule suspects them all at once; their refutations then queue behind one another for
+ * the piggyback slots, and in swim-partition-heal.xml some came too late: 6 s after the heal,
+ * members confirmed live members faulty again, seven times. Leaving the entry out loses
+ * nothing: this member's own probes find a member that is really gone, and a live one learns
+ * of its confirmation by its own exchange or from the Ack of a member that still holds it
+ * faulty. */
+static void merge_view(SwimNode *s, DsimCtx *ctx, const SwimConfig *cfg, const SwimBody *b)
+{
+    uint32_t self = dsim_self_index(ctx);
+    for (uint32_t k = 0; k < b->n_updates; k++) {
+        SwimUpdate u = b->updates[k];
+        if (u.kind == SWIM_UPDATE_CONFIRM && u.member != self && is_member(s, u.member))
+            continue;
+        apply_update(s, ctx, cfg, &u);
+    }
+}
+
+/* Either half of a push/pull. The receiver of the push merges, then answers with its own view
+ * (memberlist answers before merging; here the handler is one step, and answering after the
+ * merge sends the refutation of a member told it was confirmed faulty in the same answer).
+ * The pusher merges the answer; a member it held faulty answered, which is the first contact
+ * across a healed partition. */
+static void on_sync(SwimNode *s, DsimCtx *ctx, const SwimConfig *cfg, uint32_t from, uint16_t type,
+                    const SwimBody *b)
+{
+    if (!s->joined || s->left)
+        return;
+    bool was_dead = s->view[from].status == SWIM_DEAD;
+    merge_view(s, ctx, cfg, b);
+    if (type == SWIM_MSG_SYNC) {
+        send_view(s, ctx, cfg, from, SWIM_MSG_SYNC_ACK, 0, SWIM_NOBODY);
+    } else if (was_dead) {
+        dsim_metric(ctx, "reconnected_at_seconds", secs(dsim_now(ctx)));
+        if (dsim_logging(ctx))
+            dsim_log(ctx, "reconnected to %s", member_name(ctx, from));
+    }
+}
+
 /* ---- handlers ----------------------------------------------------------------------- */
 
 static void start(SwimNode *s, DsimCtx *ctx, const SwimConfig *cfg, bool restarted)
@@ -569,6 +740,7 @@ static void start(SwimNode *s, DsimCtx *ctx, const SwimConfig *cfg, bool restart
     s->order = g_new(uint32_t, n);
     s->queue = g_new0(SwimQueued, n);
     s->suspected_at = g_new0(DsimTime, n);
+    s->dead_at = g_new0(DsimTime, n);
     for (uint32_t m = 0; m < n; m++)
         s->order[m] = m;
     shuffle(ctx, s->order, n);
@@ -589,6 +761,10 @@ static void start(SwimNode *s, DsimCtx *ctx, const SwimConfig *cfg, bool restart
     }
     if (!restarted && cfg->leaver > 0 && (int64_t) self + 1 == cfg->leaver)
         dsim_timer_set(ctx, cfg->leave_at, SWIM_TIMER_LEAVE, 0);
+    if (cfg->push_pull_interval > 0) { /* at a random phase too */
+        DsimTime phase = dsim_rand_time(ctx, 1, cfg->push_pull_interval);
+        dsim_timer_set(ctx, phase, SWIM_TIMER_PUSH_PULL, 0);
+    }
 }
 
 static void swim_init(void *state, DsimCtx *ctx)
@@ -610,6 +786,7 @@ static void swim_fini(void *state)
     g_clear_pointer(&s->order, g_free);
     g_clear_pointer(&s->queue, g_free);
     g_clear_pointer(&s->suspected_at, g_free);
+    g_clear_pointer(&s->dead_at, g_free);
 }
 
 static void swim_on_message(void *state, DsimCtx *ctx, const DsimMsg *msg)
@@ -629,19 +806,30 @@ static void swim_on_message(void *state, DsimCtx *ctx, const DsimMsg *msg)
     case SWIM_MSG_JOIN_ACK:
         on_join_ack(s, ctx, cfg, from, b);
         return;
+    case SWIM_MSG_SYNC:
+    case SWIM_MSG_SYNC_ACK:
+        on_sync(s, ctx, cfg, from, msg->type, b);
+        return;
     default:
         break;
     }
     if (s->joined) {
-        dead_member_spoke(s, from);
         apply_all(s, ctx, cfg, b);
     }
     switch (msg->type) {
-    case SWIM_MSG_PING:
-        /* alive: answer, joined or not (a member still joining is alive all the same) */
+    case SWIM_MSG_PING: {
+        /* alive: answer, joined or not (a member still joining is alive all the same). A
+         * member this one still holds faulty gets its Confirm in the answer, instead of the
+         * piggybacked updates, so that one confirmed by mistake learns it and refutes
+         * (about_self). Only it is told: queued for the group, the Confirm would take a live
+         * member out of the views of members that hold it alive at that incarnation. */
+        SwimUpdate confirm = { .member = from, .incarnation = s->view[from].incarnation,
+                               .kind = SWIM_UPDATE_CONFIRM };
+        bool dead = s->joined && s->view[from].status == SWIM_DEAD;
         send_msg(s, ctx, cfg, from, SWIM_MSG_ACK, b->seq, dsim_self_index(ctx), b->on_behalf,
-                 NULL, 0);
+                 dead ? &confirm : NULL, dead ? 1 : 0);
         return;
+    }
     case SWIM_MSG_PING_REQ:
         if (s->joined)
             send_msg(s, ctx, cfg, b->target, SWIM_MSG_PING, b->seq, b->target, from, NULL, 0);
@@ -692,6 +880,12 @@ static void swim_on_timer(void *state, DsimCtx *ctx, unsigned kind, uint64_t arg
     case SWIM_TIMER_LEAVE:
         leave(s, ctx, cfg);
         return;
+    case SWIM_TIMER_RECONNECT:
+        on_reconnect(s, ctx, cfg);
+        return;
+    case SWIM_TIMER_PUSH_PULL:
+        on_push_pull(s, ctx, cfg);
+        return;
     default:
         g_assert_not_reached();
     }
@@ -721,8 +915,9 @@ static void swim_describe(const void *state, DsimView *view)
 
 static void swim_print_msg(const DsimMsg *msg, GString *out)
 {
-    static const char *const names[] = { "?", "Ping", "PingReq", "Ack", "Join", "JoinAck", "Leave" };
-    if (msg->type < 1 || msg->type > SWIM_MSG_LEAVE || msg->size < sizeof(SwimBody)) {
+    static const char *const names[] = { "?", "Ping", "PingReq", "Ack", "Join", "JoinAck", "Leave",
+                                         "Sync", "SyncAck" };
+    if (msg->type < 1 || msg->type > SWIM_MSG_SYNC_ACK || msg->size < sizeof(SwimBody)) {
         g_string_append_printf(out, "swim type=%u?", (unsigned) msg->type);
         return;
     }

@@ -16,6 +16,15 @@
  * forgotten everything and joins again the same way; a member confirmed faulty while alive
  * (a false positive) re-enters with a Join at a higher incarnation. Member `leaver` leaves
  * voluntarily at leave_at.
+ *
+ * Healing after a long partition (not in the paper; modelled on HashiCorp Serf and
+ * memberlist): when a partition outlasts the suspicion timeout, each side confirms the other
+ * faulty, and since nobody probes a member it holds faulty, the sides would never hear from
+ * each other again. So a member remembers the members it holds faulty for reconnect_timeout,
+ * and every reconnect_interval it sends one of them, at random, its whole view (Serf's
+ * reconnect); one that is alive merges it and answers with its own (memberlist's push/pull
+ * state exchange). Each learns it was confirmed faulty and refutes at a higher incarnation,
+ * and the refutations spread by the usual piggybacking.
  */
 #ifndef DSIM_SWIM_H
 #define DSIM_SWIM_H
@@ -33,6 +42,8 @@ typedef enum {
     SWIM_MSG_JOIN     = 4, /* seq: the incarnation the joiner asks for */
     SWIM_MSG_JOIN_ACK = 5, /* seq: the joiner's incarnation; updates: the introducer's view */
     SWIM_MSG_LEAVE    = 6, /* updates: the leaver's Leave */
+    SWIM_MSG_SYNC     = 7, /* updates: the sender's whole view (push/pull: the push) */
+    SWIM_MSG_SYNC_ACK = 8, /* updates: the receiver's whole view, once merged (the pull) */
 } SwimMsgType;
 
 typedef enum {
@@ -41,6 +52,8 @@ typedef enum {
     SWIM_TIMER_SUSPECT      = 3, /* arg: member | incarnation << 32; suspicion timeout */
     SWIM_TIMER_JOIN         = 4, /* (re)try to join */
     SWIM_TIMER_LEAVE        = 5, /* leave now */
+    SWIM_TIMER_RECONNECT    = 6, /* push the view to a member held faulty (Serf) */
+    SWIM_TIMER_PUSH_PULL    = 7, /* push the view to a live member (memberlist) */
 } SwimTimerKind;
 
 /* What a member believes of another. NONE: not a member in its view (never joined, or
@@ -91,6 +104,9 @@ typedef struct {
     DsimTime join_at;
     int64_t  leaver;            /* member number that leaves; 0 = none */
     DsimTime leave_at;
+    DsimTime reconnect_interval; /* 0: never reconnect */
+    DsimTime reconnect_timeout;  /* how long a faulty member is tried; 0: forever */
+    DsimTime push_pull_interval; /* 0: no periodic push/pull with live members */
 } SwimConfig;
 
 /* One entry of a member's view: 8 bytes. */
@@ -106,15 +122,17 @@ typedef struct {
     uint32_t   sent;
 } SwimQueued;
 
-/* Per-member state. view, order, queue and suspected_at have n entries each (about 36 bytes
- * per member of the group, so O(n^2) for the group: SWIM's full membership list). The queue
- * holds at most one update per member (a newer one replaces it). Invariant: joined implies
- * view[self].status == SWIM_ALIVE. */
+/* Per-member state. view, order, queue, suspected_at and dead_at have n entries each (about
+ * 44 bytes per member of the group, so O(n^2) for the group: SWIM's full membership list).
+ * The queue holds at most one update per member (a newer one replaces it). Invariants: joined
+ * implies view[self].status == SWIM_ALIVE; reconnecting is set while a RECONNECT timer is
+ * pending. */
 typedef struct {
     SwimMember *view;
     uint32_t   *order;        /* probe order (§4.3): a shuffled permutation of member indices */
     SwimQueued *queue;        /* updates to piggyback */
     DsimTime   *suspected_at; /* when this member began suspecting each member */
+    DsimTime   *dead_at;      /* when this member learned each member it holds faulty was */
     uint32_t    n;
     uint32_t    n_queued;
     uint32_t    pos;          /* next position in order */
@@ -126,6 +144,7 @@ typedef struct {
     uint8_t     joined;       /* a member of the group in its own view */
     uint8_t     left;         /* left voluntarily: silent from then on */
     uint8_t     up;           /* init ran */
+    uint8_t     reconnecting; /* a RECONNECT timer is pending */
 } SwimNode;
 
 #endif /* DSIM_SWIM_H */

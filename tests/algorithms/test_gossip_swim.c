@@ -1,7 +1,9 @@
 /* test_gossip_swim.c - SWIM membership and failure detection (Das, Gupta & Motivala 2002),
  * one behaviour per test: the probe of §3.1, suspicion and refutation (§4.2), piggybacked
- * dissemination (§4.1), round-robin targets (§4.3), joins and leaves, and small worlds in
- * which a crash is detected and every member ends up with the same view. */
+ * dissemination (§4.1), round-robin targets (§4.3), joins and leaves, healing after a long
+ * partition (Serf's reconnect, memberlist's push/pull and its reinstatement rule), and small
+ * worlds in which a crash is detected, a partition heals, and every member ends up with the
+ * same view. */
 #include <CUnit/CUnit.h>
 #include <string.h>
 
@@ -240,6 +242,35 @@ static void test_updates_follow_the_override_rules(void)
     }
 }
 
+/* The extension of the override rules (memberlist's aliveNode): only an Alive or Join at an
+ * incarnation strictly above the confirmed one takes a member back; older or equal ones are
+ * stale news from before the Confirm. */
+static void test_reinstatement_is_ordered_by_incarnation(void)
+{
+    g_autoptr(Harness) h = new_member(10, 0);
+    harness_init(h);
+    SwimUpdate u[] = {
+        { .member = 5, .incarnation = 2, .kind = SWIM_UPDATE_ALIVE },   /* 5 refuted twice */
+        { .member = 5, .incarnation = 2, .kind = SWIM_UPDATE_CONFIRM }, /* then confirmed */
+        { .member = 5, .incarnation = 1, .kind = SWIM_UPDATE_ALIVE },   /* older: stale */
+        { .member = 5, .incarnation = 2, .kind = SWIM_UPDATE_ALIVE },   /* the same: stale */
+        { .member = 5, .incarnation = 2, .kind = SWIM_UPDATE_JOIN },
+    };
+    deliver(h, 3, SWIM_MSG_PING, 1, 0, SWIM_NOBODY, u, G_N_ELEMENTS(u));
+    CU_ASSERT_EQUAL(node(h)->view[5].status, SWIM_DEAD);
+    CU_ASSERT_EQUAL(node(h)->view[5].incarnation, 2);
+    CU_ASSERT_EQUAL(count_metric(h, "reinstated_at_seconds"), 0);
+    SwimUpdate newer = { .member = 5, .incarnation = 3, .kind = SWIM_UPDATE_ALIVE };
+    deliver(h, 3, SWIM_MSG_PING, 2, 0, SWIM_NOBODY, &newer, 1);
+    CU_ASSERT_EQUAL(node(h)->view[5].status, SWIM_ALIVE);
+    CU_ASSERT_EQUAL(node(h)->view[5].incarnation, 3);
+    CU_ASSERT_EQUAL(count_metric(h, "reinstated_at_seconds"), 1);
+    /* and the Confirm it overrode no longer applies */
+    SwimUpdate old = { .member = 5, .incarnation = 2, .kind = SWIM_UPDATE_CONFIRM };
+    deliver(h, 3, SWIM_MSG_PING, 3, 0, SWIM_NOBODY, &old, 1);
+    CU_ASSERT_EQUAL(node(h)->view[5].status, SWIM_ALIVE);
+}
+
 /* ---- dissemination (§4.1) ----------------------------------------------------------- */
 
 static void test_an_update_is_piggybacked_a_bounded_number_of_times(void)
@@ -323,6 +354,171 @@ static void test_a_leaver_tells_k_members_and_falls_silent(void)
     harness_clear(h);
     deliver(h, 0, SWIM_MSG_PING, 1, 3, SWIM_NOBODY, NULL, 0);
     CU_ASSERT_EQUAL(harness_n_sent(h), 0);
+}
+
+/* ---- healing after a partition (Serf's reconnect, memberlist's push/pull) ------------- */
+
+static const SwimBody *last_sent_of(const Harness *h, uint16_t type, DsimNodeId *to)
+{
+    for (unsigned i = harness_n_sent(h); i-- > 0;) {
+        if (harness_sent(h, i)->type == type) {
+            if (to != NULL)
+                *to = harness_sent(h, i)->to;
+            return harness_sent(h, i)->body;
+        }
+    }
+    return NULL;
+}
+
+static const SwimUpdate *update_about(const SwimBody *b, uint32_t member)
+{
+    for (uint32_t k = 0; k < b->n_updates; k++) {
+        if (b->updates[k].member == member)
+            return &b->updates[k];
+    }
+    return NULL;
+}
+
+/* Serf's reconnect: the first death arms a timer of reconnect_interval; when it fires, the
+ * member pushes its whole view to one member it holds faulty (here 2 faulty of 2 alive, so
+ * Serf's throttle failed / alive is 1), and arms it again; once nobody is held faulty the
+ * timer stops. */
+static void test_reconnect_pushes_the_view_to_a_member_held_faulty(void)
+{
+    g_autoptr(Harness) h = new_member(4, 0);
+    harness_init(h);
+    harness_clear(h);
+    SwimUpdate dead[2] = {
+        { .member = 2, .incarnation = 0, .kind = SWIM_UPDATE_CONFIRM },
+        { .member = 3, .incarnation = 0, .kind = SWIM_UPDATE_CONFIRM },
+    };
+    deliver(h, 1, SWIM_MSG_PING, 1, 0, SWIM_NOBODY, dead, 2);
+    const HarnessTimer *t = timer_of(h, SWIM_TIMER_RECONNECT);
+    CU_ASSERT_FATAL(t != NULL);
+    CU_ASSERT_EQUAL(t->delay, DSIM_S(30));
+    unsigned armed = 0;
+    for (unsigned i = 0; i < harness_n_timers(h); i++)
+        armed += harness_timer(h, i)->kind == SWIM_TIMER_RECONNECT;
+    CU_ASSERT_EQUAL(armed, 1); /* one timer for both deaths */
+
+    harness_clear(h);
+    harness_fire_timer(h, t->id);
+    DsimNodeId to;
+    const SwimBody *b = last_sent_of(h, SWIM_MSG_SYNC, &to);
+    CU_ASSERT_FATAL(b != NULL);
+    CU_ASSERT_TRUE(to == 2 || to == 3);
+    CU_ASSERT_EQUAL(b->n_updates, 4); /* the whole view, itself included */
+    CU_ASSERT_EQUAL(update_about(b, to)->kind, SWIM_UPDATE_CONFIRM);
+    CU_ASSERT_PTR_NOT_NULL(timer_of(h, SWIM_TIMER_RECONNECT));
+
+    SwimUpdate back[2] = {
+        { .member = 2, .incarnation = 1, .kind = SWIM_UPDATE_ALIVE },
+        { .member = 3, .incarnation = 1, .kind = SWIM_UPDATE_ALIVE },
+    };
+    deliver(h, 1, SWIM_MSG_PING, 2, 0, SWIM_NOBODY, back, 2);
+    t = timer_of(h, SWIM_TIMER_RECONNECT);
+    harness_clear(h);
+    harness_fire_timer(h, t->id);
+    CU_ASSERT_PTR_NULL(last_sent_of(h, SWIM_MSG_SYNC, NULL));
+    CU_ASSERT_PTR_NULL(timer_of(h, SWIM_TIMER_RECONNECT));
+}
+
+/* Serf's reconnect_timeout: a member held faulty longer than that is no longer tried. */
+static void test_reconnect_gives_up_after_the_timeout(void)
+{
+    g_autoptr(Harness) h = new_member(4, 0);
+    harness_set_param(h, "reconnect_timeout", "40s");
+    harness_init(h);
+    SwimUpdate dead[2] = {
+        { .member = 2, .incarnation = 0, .kind = SWIM_UPDATE_CONFIRM },
+        { .member = 3, .incarnation = 0, .kind = SWIM_UPDATE_CONFIRM },
+    };
+    deliver(h, 1, SWIM_MSG_PING, 1, 0, SWIM_NOBODY, dead, 2);
+    const HarnessTimer *t = timer_of(h, SWIM_TIMER_RECONNECT);
+    CU_ASSERT_FATAL(t != NULL);
+    harness_clear(h);
+    harness_fire_timer(h, t->id); /* at 30 s: faulty for 30 s, still tried */
+    CU_ASSERT_PTR_NOT_NULL(last_sent_of(h, SWIM_MSG_SYNC, NULL));
+    t = timer_of(h, SWIM_TIMER_RECONNECT);
+    CU_ASSERT_FATAL(t != NULL);
+    harness_clear(h);
+    harness_fire_timer(h, t->id); /* at 60 s: forgotten */
+    CU_ASSERT_EQUAL(harness_now(h), DSIM_S(60));
+    CU_ASSERT_PTR_NULL(last_sent_of(h, SWIM_MSG_SYNC, NULL));
+    CU_ASSERT_PTR_NULL(timer_of(h, SWIM_TIMER_RECONNECT));
+}
+
+/* memberlist's push/pull, at the receiver of the push: it merges the view, learns that it
+ * was confirmed faulty and refutes, and its answer already carries the refutation. A
+ * Confirm of a member it holds alive is left out (a departure from memberlist, which
+ * suspects it: see merge_view). */
+static void test_a_push_is_merged_and_answered_with_the_refuted_view(void)
+{
+    g_autoptr(Harness) h = new_member(4, 1);
+    harness_init(h);
+    SwimUpdate view[4] = {
+        { .member = 0, .incarnation = 0, .kind = SWIM_UPDATE_CONFIRM },
+        { .member = 1, .incarnation = 0, .kind = SWIM_UPDATE_CONFIRM }, /* us */
+        { .member = 2, .incarnation = 0, .kind = SWIM_UPDATE_ALIVE },
+        { .member = 3, .incarnation = 0, .kind = SWIM_UPDATE_ALIVE },
+    };
+    harness_clear(h);
+    deliver(h, 3, SWIM_MSG_SYNC, 0, 3, SWIM_NOBODY, view, 4);
+    CU_ASSERT_EQUAL(count_metric(h, "false_positive"), 1);
+    CU_ASSERT_EQUAL(node(h)->view[1].incarnation, 1);
+    CU_ASSERT_EQUAL(node(h)->view[0].status, SWIM_ALIVE);
+    DsimNodeId to;
+    const SwimBody *b = last_sent_of(h, SWIM_MSG_SYNC_ACK, &to);
+    CU_ASSERT_FATAL(b != NULL);
+    CU_ASSERT_EQUAL(to, 3);
+    CU_ASSERT_EQUAL(b->n_updates, 4);
+    CU_ASSERT_EQUAL(update_about(b, 1)->incarnation, 1);
+    CU_ASSERT_EQUAL(update_about(b, 1)->kind, SWIM_UPDATE_ALIVE);
+}
+
+/* ... and at the pusher: the answer of a member it held faulty reinstates it (its
+ * incarnation is above the confirmed one), and counts as a reconnection. */
+static void test_the_answer_to_a_push_reinstates_the_member(void)
+{
+    g_autoptr(Harness) h = new_member(4, 3);
+    harness_init(h);
+    SwimUpdate dead = { .member = 1, .incarnation = 0, .kind = SWIM_UPDATE_CONFIRM };
+    deliver(h, 2, SWIM_MSG_PING, 1, 3, SWIM_NOBODY, &dead, 1);
+    CU_ASSERT_EQUAL(node(h)->view[1].status, SWIM_DEAD);
+    SwimUpdate view[4] = {
+        { .member = 0, .incarnation = 0, .kind = SWIM_UPDATE_ALIVE },
+        { .member = 1, .incarnation = 1, .kind = SWIM_UPDATE_ALIVE },
+        { .member = 2, .incarnation = 0, .kind = SWIM_UPDATE_ALIVE },
+        { .member = 3, .incarnation = 0, .kind = SWIM_UPDATE_ALIVE },
+    };
+    harness_clear(h);
+    deliver(h, 1, SWIM_MSG_SYNC_ACK, 0, 3, SWIM_NOBODY, view, 4);
+    CU_ASSERT_EQUAL(node(h)->view[1].status, SWIM_ALIVE);
+    CU_ASSERT_EQUAL(count_metric(h, "reinstated_at_seconds"), 1);
+    CU_ASSERT_EQUAL(count_metric(h, "reconnected_at_seconds"), 1);
+    CU_ASSERT_EQUAL(harness_n_sent(h), 0); /* the exchange ends here */
+}
+
+/* A member still held faulty that pings gets its Confirm in the Ack, and only it: the
+ * Confirm is not queued for the group. */
+static void test_a_member_held_faulty_is_told_in_the_ack(void)
+{
+    g_autoptr(Harness) h = new_member(5, 0);
+    harness_init(h);
+    SwimUpdate dead = { .member = 2, .incarnation = 0, .kind = SWIM_UPDATE_CONFIRM };
+    deliver(h, 1, SWIM_MSG_PING, 1, 0, SWIM_NOBODY, &dead, 1);
+    for (unsigned i = 0; i < 30; i++) /* send the queued Confirm out of the queue */
+        deliver(h, 1, SWIM_MSG_PING, 2 + i, 0, SWIM_NOBODY, NULL, 0);
+    harness_clear(h);
+    deliver(h, 2, SWIM_MSG_PING, 40, 0, SWIM_NOBODY, NULL, 0);
+    const SwimBody *b = body(h, 0);
+    CU_ASSERT_EQUAL(harness_sent(h, 0)->type, SWIM_MSG_ACK);
+    CU_ASSERT_EQUAL_FATAL(b->n_updates, 1);
+    CU_ASSERT_EQUAL(b->updates[0].member, 2);
+    CU_ASSERT_EQUAL(b->updates[0].kind, SWIM_UPDATE_CONFIRM);
+    harness_clear(h);
+    deliver(h, 1, SWIM_MSG_PING, 41, 0, SWIM_NOBODY, NULL, 0);
+    CU_ASSERT_EQUAL(body(h, 0)->n_updates, 0);
 }
 
 /* ---- small worlds ------------------------------------------------------------------ */
@@ -437,6 +633,47 @@ static void test_joins_and_a_leave_reach_every_member(void)
     dsim_scenario_free(sc);
 }
 
+/* A partition into halves at 5 s, healed at 60 s: far longer than the 6 s suspicion timeout,
+ * so each half confirms the other faulty and, after the heal, nobody probes anybody across.
+ * Without reconnect the halves never meet again and membership-agrees fails at 120 s; with
+ * it (every 30 s, the default) the first reconnect after the heal exchanges views, every
+ * member learns it was confirmed and refutes, and the refutations reinstate each half in
+ * the other's view: 2 x 6 x 6 reinstatements, all after the heal. Over seeds 1..3. */
+static void test_a_long_partition_heals_only_with_reconnect(void)
+{
+    const char *halves = "<partition at='5s' groups='s1,s2,s3,s4,s5,s6 | s7,s8,s9,s10,s11,s12'/>"
+                         "<heal at='60s'/>";
+    for (uint64_t seed = 1; seed <= 3; seed++) {
+        DsimScenario *sc;
+        double lo, hi;
+        size_t n;
+        g_autoptr(DsimWorld) off = run_swim("<param name='reconnect_interval'>0s</param>", "",
+                                            halves, "120s", 12, seed, &sc);
+        CU_ASSERT_FALSE(dsim_world_passed(off));
+        CU_ASSERT_TRUE(metric_range(off, "dead_known_at_seconds", &lo, &hi, &n));
+        CU_ASSERT_EQUAL(n, 72); /* each of 12 learned of the 6 across */
+        CU_ASSERT_FALSE(metric_range(off, "reinstated_at_seconds", &lo, &hi, &n));
+        dsim_world_free(g_steal_pointer(&off));
+        dsim_scenario_free(sc);
+
+        g_autoptr(DsimWorld) on = run_swim("", "", halves, "120s", 12, seed, &sc);
+        CU_ASSERT_TRUE(dsim_world_passed(on));
+        CU_ASSERT_TRUE_FATAL(metric_range(on, "reinstated_at_seconds", &lo, &hi, &n));
+        CU_ASSERT_EQUAL(n, 72);
+        CU_ASSERT_TRUE(lo >= 60 && hi <= 110);
+        CU_ASSERT_TRUE(metric_range(on, "false_positive", &lo, &hi, &n));
+        CU_ASSERT_EQUAL(n, 12);
+        CU_ASSERT_TRUE(metric_range(on, "reconnected_at_seconds", &lo, &hi, &n));
+        CU_ASSERT_TRUE(lo >= 60);
+        for (unsigned m = 0; m < 12; m++) {
+            const SwimNode *sm = dsim_world_node_state(on, m);
+            CU_ASSERT_EQUAL(sm->view[m].incarnation, 1); /* every member refuted once */
+        }
+        dsim_world_free(g_steal_pointer(&on));
+        dsim_scenario_free(sc);
+    }
+}
+
 CU_TestInfo swim_tests[] = {
     { "a ping is answered with an ack of the same seq",
       test_a_ping_is_answered_with_an_ack_of_the_same_seq },
@@ -452,6 +689,7 @@ CU_TestInfo swim_tests[] = {
     { "a suspected member refutes with a higher incarnation",
       test_a_suspected_member_refutes_with_a_higher_incarnation },
     { "updates follow the override rules", test_updates_follow_the_override_rules },
+    { "reinstatement is ordered by incarnation", test_reinstatement_is_ordered_by_incarnation },
     { "an update is piggybacked a bounded number of times",
       test_an_update_is_piggybacked_a_bounded_number_of_times },
     { "a joiner asks the introducer, which answers with its view",
@@ -459,10 +697,18 @@ CU_TestInfo swim_tests[] = {
     { "a member confirmed while alive rejoins at a higher incarnation",
       test_a_member_confirmed_while_alive_rejoins_at_a_higher_incarnation },
     { "a leaver tells k members and falls silent", test_a_leaver_tells_k_members_and_falls_silent },
+    { "reconnect pushes the view to a member held faulty",
+      test_reconnect_pushes_the_view_to_a_member_held_faulty },
+    { "reconnect gives up after the timeout", test_reconnect_gives_up_after_the_timeout },
+    { "a push is merged and answered with the refuted view",
+      test_a_push_is_merged_and_answered_with_the_refuted_view },
+    { "the answer to a push reinstates the member", test_the_answer_to_a_push_reinstates_the_member },
+    { "a member held faulty is told in the ack", test_a_member_held_faulty_is_told_in_the_ack },
     { "SWIM detects a crashed member and all agree", test_swim_detects_a_crashed_member_and_all_agree },
     { "a restarted member rejoins and all agree", test_a_restarted_member_rejoins_and_all_agree },
     { "suspicion absorbs loss without false positives",
       test_suspicion_absorbs_loss_without_false_positives },
     { "joins and a leave reach every member", test_joins_and_a_leave_reach_every_member },
+    { "a long partition heals only with reconnect", test_a_long_partition_heals_only_with_reconnect },
     CU_TEST_INFO_NULL,
 };
