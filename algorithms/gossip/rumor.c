@@ -554,8 +554,9 @@ static void schedule_injections(GossipNode *g, DsimCtx *ctx, const GossipConfig 
 }
 
 /* Predictions for this group, once, by the origin (theory.h), for the models the analyses
- * cover: a complete graph, and push for the stop rules. predicted_rounds compares with the
- * measured rounds floor(max informed_at_seconds / period). */
+ * cover: a complete graph, and sync rounds for the stop rules. predicted_rounds compares with
+ * the measured rounds floor(max informed_at_seconds / period); predicted_rounds_to_die with
+ * the round of the last lose-interest, floor(max time of a duplicates sample / period). */
 static void sample_predictions(DsimCtx *ctx, const GossipConfig *cfg)
 {
     double n = dsim_group_size(ctx), k = (double) cfg->fanout;
@@ -570,11 +571,12 @@ static void sample_predictions(DsimCtx *ctx, const GossipConfig *cfg)
         } else if (cfg->mode == GOSSIP_MODE_PUSH) {
             dsim_metric(ctx, "predicted_rounds", gossip_theory_async_push_rounds(n, k));
         }
-    } else if (cfg->mode == GOSSIP_MODE_PUSH && cfg->rounds == GOSSIP_ROUNDS_SYNC) {
-        GossipTheoryStop p = gossip_theory_stop(cfg->stop, n, (unsigned) cfg->fanout,
-                                                (unsigned) cfg->counter);
+    } else if (cfg->rounds == GOSSIP_ROUNDS_SYNC) {
+        GossipTheoryStop p = gossip_theory_stop_mode(cfg->mode, cfg->stop, n, (unsigned) k,
+                                                     (unsigned) cfg->counter);
         dsim_metric(ctx, "predicted_residue", p.residue);
         dsim_metric(ctx, "predicted_traffic", p.traffic);
+        dsim_metric(ctx, "predicted_rounds_to_die", p.rounds);
     }
 }
 
@@ -850,10 +852,11 @@ static bool check_converged(const DsimGroupView *g, GString *why)
     if (cfg->stop != GOSSIP_STOP_NEVER && cfg->anti_entropy == 0) {
         g_string_append_printf(why, " (rumors died out: stop=%s, counter=%" PRId64,
                                cfg->stop == GOSSIP_STOP_COUNTER ? "counter" : "coin", cfg->counter);
-        if (cfg->mode == GOSSIP_MODE_PUSH && cfg->topology == GOSSIP_TOPOLOGY_COMPLETE)
+        if (cfg->rounds == GOSSIP_ROUNDS_SYNC && cfg->topology == GOSSIP_TOPOLOGY_COMPLETE)
             g_string_append_printf(why, "; predicted s = %.4f",
-                                   gossip_theory_stop(cfg->stop, g->n, (unsigned) cfg->fanout,
-                                                      (unsigned) cfg->counter).residue);
+                                   gossip_theory_stop_mode(cfg->mode, cfg->stop, g->n,
+                                                           (unsigned) cfg->fanout,
+                                                           (unsigned) cfg->counter).residue);
         g_string_append(why, "; anti_entropy makes convergence certain)");
     }
     return false;
