@@ -748,10 +748,19 @@ gboolean dsim_explore_write_reproducer(const DsimScenario *sc, const char *src, 
         if (c->type == XML_ELEMENT_NODE) {
             xmlChar *at = xmlGetProp(c, BAD_CAST "at");
             xmlChar *within = xmlGetProp(c, BAD_CAST "within");
-            DsimTime t = 0, wt = 0;
+            xmlChar *after = xmlGetProp(c, BAD_CAST "after");
+            DsimTime t = 0, wt = 0, ta = 0;
             bool has_at = at != NULL && dsim_time_parse((const char *) at, &t);
             bool has_within = within != NULL && dsim_time_parse((const char *) within, &wt);
-            if (has_at && t > duration) {
+            bool has_after = after != NULL && dsim_time_parse((const char *) after, &ta);
+            xmlFree(after);
+            if ((has_at && t > duration) || (has_after && ta > duration)) {
+                /* <expect at> or <expect metric after> past the new end: nothing to check */
+                xmlNode *prev = c->prev;
+                if (prev != NULL && prev->type == XML_TEXT_NODE && xmlIsBlankNode(prev)) {
+                    xmlUnlinkNode(prev);
+                    xmlFreeNode(prev);
+                }
                 xmlUnlinkNode(c);
                 xmlFreeNode(c);
             } else if (has_within && t + wt > duration) {
