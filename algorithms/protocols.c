@@ -11,6 +11,9 @@
 #include "algorithms/paxos/multi.h"
 #include "algorithms/pingpong/pingpong.h"
 #include "algorithms/raft/raft.h"
+#include "algorithms/registry/discovery.h"
+#include "algorithms/registry/registry.h"
+#include "algorithms/service/service.h"
 
 const DsimProtocol *const dsim_protocols[] = {
     &pingpong_protocol,
@@ -20,6 +23,11 @@ const DsimProtocol *const dsim_protocols[] = {
     &paxos_basic_protocol,
     &paxos_multi_protocol,
     &raft_protocol,
+    &service_protocol,
+    &client_protocol,
+    &registry_protocol,
+    &instance_protocol,
+    &watcher_protocol,
     NULL,
 };
 

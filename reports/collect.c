@@ -583,6 +583,7 @@ static G_ALWAYS_INLINE inline void after_step(DsimCollector *c, const DsimWorld 
     /* the handler: from a record when one came, else from the world (outside the window the
      * world builds no message records) */
     DsimNodeId h = c->handler != DSIM_NOBODY ? c->handler : dsim_world_last_node(w);
+    c->handler = h; /* the samples this event recorded are this node's (poll_metrics) */
     if (h < c->n && (c->watch[h] || --c->left[h] == 0))
         probe(c, w, h);
     if (G_UNLIKELY(c->n_touched > 0)) {

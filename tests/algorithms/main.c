@@ -11,6 +11,8 @@ int main(int argc, char **argv)
         { .pName = "swim", .pTests = swim_tests },
         { .pName = "world", .pTests = world_tests },
         { .pName = "calls", .pTests = calls_tests },
+        { .pName = "service", .pTests = service_tests },
+        { .pName = "registry", .pTests = registry_tests },
         { .pName = "faults", .pTests = faults_tests },
         { .pName = "clients", .pTests = clients_tests },
         { .pName = "paxos_basic", .pTests = paxos_basic_tests },

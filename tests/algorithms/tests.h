@@ -9,6 +9,8 @@ extern CU_TestInfo broadcast_tests[];
 extern CU_TestInfo gossip_tests[];
 extern CU_TestInfo swim_tests[];
 extern CU_TestInfo calls_tests[];
+extern CU_TestInfo service_tests[];
+extern CU_TestInfo registry_tests[];
 extern CU_TestInfo world_tests[];
 extern CU_TestInfo faults_tests[];
 extern CU_TestInfo clients_tests[];
