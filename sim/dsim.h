@@ -121,7 +121,9 @@ typedef enum {
     DSIM_CALL_TIMEOUT, /* no answer by the deadline */
 } DsimCallStatus;
 
-/* An incoming call, as on_call sees it. Borrowed: valid during the handler only. */
+/* An incoming call, as on_call sees it. Borrowed: valid during the handler only. The kernel
+ * carries the trace on the call, so a protocol that serves in steps keeps call->trace to
+ * pass it on. */
 typedef struct {
     DsimCallId  id;       /* what dsim_respond() names */
     DsimNodeId  from;     /* the caller */
@@ -148,8 +150,12 @@ typedef struct {
     DsimTime   timeout; /* > 0: the deadline is now + timeout */
     uint64_t   tag;     /* the caller's own, handed back in DsimResponse */
     /* An incoming call this node still serves, whose trace the new call joins as a child;
-     * 0: the call being handled (in on_call), or a new trace. */
+     * 0: the call being handled (in on_call, answered or not), else none. */
     DsimCallId parent;
+    /* Without a parent: a trace to join (the id of an earlier call that started one, e.g.
+     * a request's first attempt, so that its retries are spans of the same trace); 0 starts
+     * a new trace. */
+    uint64_t   trace;
 } DsimCallOpts;
 
 /* Prints a call status: "ok", "fail", "timeout". */

@@ -148,6 +148,7 @@ struct DsimWorld {
     GArray             *spans;     /* DsimSpan, in the order calls ended */
     GHashTable         *dists;     /* text -> DsimDist*: dsim_rand_dist's parsed distributions */
     DsimCallId          serving;   /* the call whose on_call runs now, or 0 */
+    uint64_t            serving_trace; /* its trace */
     bool                started, stopped, finished;
     bool                processing; /* inside process(): records belong to event index+1 */
     unsigned            n_unwindowed; /* observers that want every message-level record */
@@ -599,15 +600,21 @@ static DsimCallId ctx_call(DsimCtx *ctx, DsimNodeId to, uint16_t method, const v
         .epoch = w->nodes[ctx->self].epoch, .method = method, .start = w->now,
         .deadline = w->now + real_delay(w, ctx->self, opts->timeout), .served = -1, .answered = -1,
     };
-    /* the trace: the parent's, when the call is made on behalf of one this node serves */
-    oc->parent = opts->parent != 0 ? opts->parent : w->serving;
-    oc->trace = oc->id;
-    if (oc->parent != 0) {
-        const InCall *in = g_hash_table_lookup(w->in_calls, &oc->parent);
+    /* the trace: the parent's, when the call is made on behalf of one this node serves
+     * (named, or the one being handled, answered or not); else the one the caller joins;
+     * else a new one */
+    oc->trace = opts->trace != 0 ? opts->trace : oc->id;
+    oc->parent = 0;
+    if (opts->parent != 0) {
+        const InCall *in = g_hash_table_lookup(w->in_calls, &opts->parent);
         if (in == NULL || in->callee != ctx->self || in->epoch != oc->epoch)
             g_error("%s: dsim_call: parent call %" PRIu64 " is not one this node serves",
-                    dsim_world_node_name(w, ctx->self), oc->parent);
+                    dsim_world_node_name(w, ctx->self), opts->parent);
+        oc->parent = opts->parent;
         oc->trace = in->trace;
+    } else if (w->serving != 0) {
+        oc->parent = w->serving;
+        oc->trace = w->serving_trace;
     }
     g_hash_table_insert(w->out_calls, &oc->id, oc);
     w->counters.calls++;
@@ -901,6 +908,7 @@ G_GNUC_NO_INLINE static void serve_call(DsimWorld *w, Group *g, DsimCtx *ctx, co
         .body = p->msg.body, .deadline = ctx->now + (wire->deadline - w->now), .trace = wire->trace,
     };
     w->serving = call.id;
+    w->serving_trace = call.trace;
     g->proto->on_call(state_of(w, to), ctx, &call);
     w->serving = 0;
 }

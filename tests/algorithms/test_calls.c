@@ -14,7 +14,7 @@
 #include "sim/scenario.h"
 #include "sim/world.h"
 
-enum { ECHO = 1, SLOW, NESTED, BLACK_HOLE };
+enum { ECHO = 1, SLOW, NESTED, BLACK_HOLE, ANSWER_THEN_ASK };
 enum { T_CALL = 1, T_ANSWER };
 
 /* ---- the server ------------------------------------------------------------------ */
@@ -51,6 +51,15 @@ static void srv_call(void *state, DsimCtx *ctx, const DsimCall *call)
     }
     case BLACK_HOLE:
         break;
+    case ANSWER_THEN_ASK: { /* answers, then calls on in the same handler: still a child */
+        dsim_respond(ctx, call->id, DSIM_CALL_OK, NULL, 0);
+        DsimNodeId first;
+        unsigned n;
+        g_assert(dsim_group_find(ctx, "s", &first, &n));
+        DsimCallOpts o = { .timeout = DSIM_MS(100) };
+        s->inner = dsim_call(ctx, first + 1, BLACK_HOLE, NULL, 0, &o);
+        break;
+    }
     }
 }
 
@@ -64,6 +73,8 @@ static void srv_response(void *state, DsimCtx *ctx, const DsimResponse *r)
 {
     Server *s = state;
     CU_ASSERT_EQUAL(r->id, s->inner);
+    if (r->method == BLACK_HOLE)
+        return; /* ANSWER_THEN_ASK's call: nobody waits for it */
     dsim_respond(ctx, s->held, r->status == DSIM_CALL_OK ? DSIM_CALL_OK : DSIM_CALL_FAIL, "nested", 6);
 }
 
@@ -84,6 +95,7 @@ typedef struct {
     uint16_t method;
     unsigned target;  /* member index in "s", or 99: the caller itself (takes no calls) */
     DsimTime timeout;
+    bool     join_first; /* (last entry only) join the trace of the first call */
 } Script;
 
 #define MAX_CALLS 8
@@ -115,7 +127,9 @@ static void clr_timer(void *state, DsimCtx *ctx, unsigned kind, uint64_t arg)
     g_assert(dsim_group_find(ctx, "s", &first, &n));
     CU_ASSERT_FALSE(dsim_group_find(ctx, "nope", &first, &n));
     DsimNodeId to = sc->target == 99 ? dsim_self(ctx) : first + sc->target;
-    DsimCallOpts o = { .timeout = sc->timeout, .tag = c->made };
+    /* the script's last call joins the first one's trace (as a retry would) */
+    DsimCallOpts o = { .timeout = sc->timeout, .tag = c->made,
+                       .trace = c->made > 0 && c->made + 1 == n_script && sc->join_first ? c->ids[0] : 0 };
     c->ids[c->made] = dsim_call(ctx, to, sc->method, "hello", 5, &o);
     c->made++;
     dsim_timer_set(ctx, DSIM_MS(10), T_CALL, 0);
@@ -284,6 +298,34 @@ static void test_a_call_made_while_serving_one_joins_its_trace(void)
     dsim_scenario_free(sc);
 }
 
+static void test_traces_survive_an_answer_and_can_be_joined(void)
+{
+    const Script s[] = { { ANSWER_THEN_ASK, 0, DSIM_MS(100) }, { ECHO, 1, DSIM_MS(100), true } };
+    set_script(s, 2);
+    DsimScenario *sc;
+    DsimWorld *w = world("<latency>5ms</latency>", "", 1, &sc);
+    CU_ASSERT_EQUAL(caller_of(w)->outcomes, 2);
+    const DsimSpan *first = NULL, *inner = NULL, *joined = NULL;
+    for (unsigned i = 0; i < dsim_world_n_spans(w); i++) {
+        const DsimSpan *sp = dsim_world_span(w, i);
+        if (sp->method == ANSWER_THEN_ASK)
+            first = sp;
+        else if (sp->method == BLACK_HOLE)
+            inner = sp;
+        else if (sp->method == ECHO)
+            joined = sp;
+    }
+    CU_ASSERT_PTR_NOT_NULL_FATAL(first);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(inner);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(joined);
+    CU_ASSERT_EQUAL(inner->parent, first->id); /* made after the answer, in the same handler */
+    CU_ASSERT_EQUAL(inner->trace, first->trace);
+    CU_ASSERT_EQUAL(joined->trace, first->id); /* joined with opts.trace */
+    CU_ASSERT_EQUAL(joined->parent, 0);
+    dsim_world_free(w);
+    dsim_scenario_free(sc);
+}
+
 static void test_a_crash_forgets_the_calls_of_that_life(void)
 {
     /* the caller makes SLOW at 10 ms (answer due at 70 ms, deadline 210 ms), crashes at 15 ms,
@@ -358,6 +400,7 @@ static void test_calls_are_deterministic(void)
 CU_TestInfo calls_tests[] = {
     { "each call has one outcome by its deadline", test_each_call_has_one_outcome_by_its_deadline },
     { "a call made while serving one joins its trace", test_a_call_made_while_serving_one_joins_its_trace },
+    { "traces survive an answer and can be joined", test_traces_survive_an_answer_and_can_be_joined },
     { "a crash forgets the calls of that life", test_a_crash_forgets_the_calls_of_that_life },
     { "calls are never duplicated and lost ones time out", test_calls_are_never_duplicated_and_lost_ones_time_out },
     { "calls are deterministic", test_calls_are_deterministic },
