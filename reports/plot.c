@@ -303,9 +303,48 @@ static void flat_range(Plot *p, const char *axis, const DsimSeries *s)
     g_string_append_printf(p->gp, "set %srange [%.9g:%.9g]\n", axis, v - d, v + d);
 }
 
+/* True when every sample has the same value: a metric that marks events (client_ok = 1 per
+ * request that succeeded) rather than measuring something. */
+static bool all_equal(const DsimSeries *s)
+{
+    for (unsigned i = 1; i < s->samples->len; i++) {
+        if (g_array_index(s->samples, DsimSample, i).value != g_array_index(s->samples, DsimSample, 0).value)
+            return false;
+    }
+    return true;
+}
+
+/* A metric that marks events is drawn as its running count: a row of identical points says
+ * nothing, the slope of the count is the rate. When only every k-th sample was kept, each
+ * kept sample stands for count / kept events. */
+static void plot_event_count(Plot *p, const DsimSeries *s)
+{
+    g_autofree char *title = g_strdup_printf("%s: running count (%" PRIu64 " events)", s->name, s->count);
+    script_head(p, title, 420);
+    script_time_axis(p);
+    double each = s->samples->len > 0 ? (double) s->count / s->samples->len : 1;
+    g_string_append(p->dat, "# time_s\tcount\tnode\n");
+    for (unsigned i = 0; i < s->samples->len; i++) {
+        const DsimSample *x = &g_array_index(s->samples, DsimSample, i);
+        put_seconds(p->dat, x->time);
+        g_string_append_printf(p->dat, "\t%.9g\t%s\n", (i + 1) * each, x->node);
+    }
+    g_string_append(p->gp, "set ylabel ");
+    g_autofree char *label = g_strdup_printf("%s (count)", s->name);
+    put_quoted(p->gp, label);
+    g_string_append(p->gp, "\n");
+    g_string_append_printf(p->gp, "set key off\nplot \"%s.dat\" using 1:2 with steps lw 2 lc rgb \"#1f78b4\" notitle\n",
+                           p->name);
+    script_tail(p);
+}
+
 static void plot_metric(Plot *p)
 {
     const DsimSeries *s = series_of(p->r, p->name, "metric-");
+    if (s->samples->len >= 2 && all_equal(s)) {
+        plot_event_count(p, s);
+        return;
+    }
     g_autofree char *title = s->samples->len < s->count
         ? g_strdup_printf("%s over time (%u of %" PRIu64 " samples)", s->name, s->samples->len, s->count)
         : g_strdup_printf("%s over time (%" PRIu64 " samples)", s->name, s->count);
