@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "algorithms/broadcast/broadcast.h"
+#include "algorithms/gateway/gateway.h"
 #include "algorithms/gossip/gossip.h"
 #include "algorithms/gossip/swim.h"
 #include "algorithms/paxos/basic.h"
@@ -25,6 +26,7 @@ const DsimProtocol *const dsim_protocols[] = {
     &raft_protocol,
     &service_protocol,
     &client_protocol,
+    &gateway_protocol,
     &registry_protocol,
     &instance_protocol,
     &watcher_protocol,
