@@ -15,6 +15,7 @@
 #include "algorithms/registry/discovery.h"
 #include "algorithms/registry/registry.h"
 #include "algorithms/service/service.h"
+#include "algorithms/trust/trust.h"
 
 const DsimProtocol *const dsim_protocols[] = {
     &pingpong_protocol,
@@ -27,9 +28,14 @@ const DsimProtocol *const dsim_protocols[] = {
     &service_protocol,
     &client_protocol,
     &gateway_protocol,
+    &limiter_protocol,
     &registry_protocol,
     &instance_protocol,
     &watcher_protocol,
+    &ca_protocol,
+    &zt_service_protocol,
+    &zt_client_protocol,
+    &attacker_protocol,
     NULL,
 };
 

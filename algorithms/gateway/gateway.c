@@ -14,7 +14,13 @@
  * Metrics: gateway_latency_seconds (per request, from its arrival at the gateway to the
  * answer), gateway_fanout (parts per routed request), and counters (one sample of 1 per event:
  * reports draw them as running counts): gateway_no_route, gateway_rate_limited,
- * gateway_retries, gateway_failed.
+ * gateway_retries, gateway_failed, gateway_limiter_unanswered.
+ *
+ * With several gateways in a group the rate limit is the group's (limit_scope, gateway.h):
+ * local, split or shared. The `limiter` protocol at the end of this file is the shared
+ * counter service. The invariant global-limit-conforms checks what the group admitted in
+ * total against the configured limit: it fails for local scope with more than one gateway,
+ * which is the point of showing it.
  */
 #include "algorithms/gateway/gateway.h"
 
@@ -43,6 +49,19 @@ static const DsimParam gateway_params[] = {
     { .name = "limit_window", .type = DSIM_PARAM_TIME, .def = "1s",
       .help = "the limiter's window",
       .offset = offsetof(GatewayConfig, limit_window) },
+    { .name = "limit_scope", .type = DSIM_PARAM_CHOICE, .def = "local", .choices = GATEWAY_LIMIT_SCOPES,
+      .help = "with several gateways: each has the whole limit (local), an equal share (split), "
+              "or all ask a shared limiter service (shared)",
+      .offset = offsetof(GatewayConfig, limit_scope) },
+    { .name = "limit_service", .type = DSIM_PARAM_STRING, .def = "",
+      .help = "shared: the group of `limiter` nodes to ask",
+      .offset = offsetof(GatewayConfig, limit_service) },
+    { .name = "limit_timeout", .type = DSIM_PARAM_TIME, .def = "50ms",
+      .help = "shared: how long to wait for the limiter's answer",
+      .offset = offsetof(GatewayConfig, limit_timeout) },
+    { .name = "limit_fail_open", .type = DSIM_PARAM_BOOL, .def = "false",
+      .help = "shared: admit a request when the limiter does not answer (else refuse it)",
+      .offset = offsetof(GatewayConfig, limit_fail_open) },
     { NULL },
 };
 
@@ -207,8 +226,18 @@ static void gateway_init(void *state, DsimCtx *ctx)
         lb_init(&gw->lb[g], (LbPolicy) cfg->lb, MIN(n, LB_MAX_BACKENDS), ids, NULL);
     }
     if (cfg->limit_kind != RL_NONE) {
+        gw->admitted = g_array_new(FALSE, FALSE, sizeof(DsimTime));
         RateLimitConfig rl = { .kind = cfg->limit_kind, .limit = (uint32_t) cfg->limit, .window = cfg->limit_window };
-        gw->limiter = ratelimit_new(&rl);
+        if (cfg->limit_scope == LIMIT_SPLIT) { /* an equal share; the first ones get the remainder */
+            unsigned n = dsim_group_size(ctx), i = dsim_self_index(ctx);
+            rl.limit = (uint32_t) (cfg->limit / n + ((unsigned) (cfg->limit % n) > i));
+        }
+        if (cfg->limit_scope == LIMIT_SHARED) {
+            if (!dsim_group_find(ctx, cfg->limit_service, &gw->limit_first, &gw->limit_n))
+                g_error("%s: no limiter group %s", dsim_name(ctx, dsim_self(ctx)), cfg->limit_service);
+        } else {
+            gw->limiter = ratelimit_new(&rl); /* split: validate made every share >= 1 */
+        }
     }
     gw->pending = g_array_new(FALSE, TRUE, sizeof(GatewayPending));
     gw->up = true;
@@ -222,44 +251,39 @@ static void gateway_fini(void *state)
     ratelimit_free(gw->limiter);
     if (gw->pending != NULL)
         g_array_unref(gw->pending);
+    if (gw->admitted != NULL)
+        g_array_unref(gw->admitted);
 }
 
 static void gateway_on_message(void *state, DsimCtx *ctx, const DsimMsg *msg) {}
 static void gateway_on_timer(void *state, DsimCtx *ctx, unsigned kind, uint64_t arg) {}
 
-static void gateway_on_call(void *state, DsimCtx *ctx, const DsimCall *call)
+#define LIMITER_PART 0xff /* the tag's part of a call to the shared limiter */
+
+static void refuse(GatewayNode *gw, DsimCtx *ctx, unsigned slot, const char *why)
 {
-    GatewayNode *gw = state;
-    const GatewayConfig *cfg = dsim_config(ctx);
-    GatewayRequest r = { .path = "/" };
-    if (call->size >= sizeof r)
-        memcpy(&r, call->body, sizeof r);
-    else if (call->size >= sizeof r.req)
-        memcpy(&r.req, call->body, sizeof r.req);
-    r.path[GATEWAY_PATH_MAX - 1] = r.header[GATEWAY_HEADER_MAX - 1] = '\0';
-    gw->requests++;
-    if (gw->limiter != NULL && !ratelimit_allow(gw->limiter, dsim_now(ctx))) {
+    GatewayPending *p = &g_array_index(gw->pending, GatewayPending, slot);
+    if (strcmp(why, GATEWAY_FAIL_RATE_LIMITED) == 0) {
         gw->rate_limited++;
         dsim_metric(ctx, "gateway_rate_limited", 1);
-        dsim_respond(ctx, call->id, DSIM_CALL_FAIL, GATEWAY_FAIL_RATE_LIMITED, strlen(GATEWAY_FAIL_RATE_LIMITED));
-        return;
-    }
-    int route = gateway_match(&gw->table, r.path, r.header);
-    if (route < 0) {
+    } else {
         gw->no_route++;
         dsim_metric(ctx, "gateway_no_route", 1);
-        dsim_respond(ctx, call->id, DSIM_CALL_FAIL, GATEWAY_FAIL_NO_ROUTE, strlen(GATEWAY_FAIL_NO_ROUTE));
+    }
+    dsim_respond(ctx, p->call, DSIM_CALL_FAIL, why, strlen(why));
+    p->call = 0;
+}
+
+/* Step 2 onwards for the admitted request in @slot: match a route, call its groups. */
+static void route(GatewayNode *gw, DsimCtx *ctx, const GatewayConfig *cfg, unsigned slot)
+{
+    GatewayPending *p = &g_array_index(gw->pending, GatewayPending, slot);
+    int route = gateway_match(&gw->table, p->path, p->header);
+    if (route < 0) {
+        refuse(gw, ctx, slot, GATEWAY_FAIL_NO_ROUTE);
         return;
     }
-    /* a free slot, or a new one */
-    unsigned slot = 0;
-    while (slot < gw->pending->len && g_array_index(gw->pending, GatewayPending, slot).call != 0)
-        slot++;
-    if (slot == gw->pending->len)
-        g_array_set_size(gw->pending, slot + 1);
-    GatewayPending *p = &g_array_index(gw->pending, GatewayPending, slot);
-    *p = (GatewayPending) { .call = call->id, .arrived = dsim_now(ctx), .deadline = call->deadline,
-                            .key = r.req.key, .route = (uint16_t) route };
+    p->route = (uint16_t) route;
     const GatewayRoute *rt = &gw->table.route[route];
     dsim_metric(ctx, "gateway_fanout", rt->n_targets);
     for (unsigned part = 0; part < rt->n_targets; part++) {
@@ -274,6 +298,72 @@ static void gateway_on_call(void *state, DsimCtx *ctx, const DsimCall *call)
         finish(gw, ctx, slot);
 }
 
+static void admitted(GatewayNode *gw, DsimTime at) { g_array_append_val(gw->admitted, at); }
+
+static void gateway_on_call(void *state, DsimCtx *ctx, const DsimCall *call)
+{
+    GatewayNode *gw = state;
+    const GatewayConfig *cfg = dsim_config(ctx);
+    GatewayRequest r = { .path = "/" };
+    if (call->size >= sizeof r)
+        memcpy(&r, call->body, sizeof r);
+    else if (call->size >= sizeof r.req)
+        memcpy(&r.req, call->body, sizeof r.req);
+    r.path[GATEWAY_PATH_MAX - 1] = r.header[GATEWAY_HEADER_MAX - 1] = '\0';
+    gw->requests++;
+    /* a free slot, or a new one */
+    unsigned slot = 0;
+    while (slot < gw->pending->len && g_array_index(gw->pending, GatewayPending, slot).call != 0)
+        slot++;
+    if (slot == gw->pending->len)
+        g_array_set_size(gw->pending, slot + 1);
+    GatewayPending *p = &g_array_index(gw->pending, GatewayPending, slot);
+    *p = (GatewayPending) { .call = call->id, .arrived = dsim_now(ctx), .deadline = call->deadline,
+                            .key = r.req.key };
+    memcpy(p->path, r.path, sizeof p->path);
+    memcpy(p->header, r.header, sizeof p->header);
+    /* step 1: the rate limit, here or at the shared limiter */
+    if (cfg->limit_kind != RL_NONE && cfg->limit_scope == LIMIT_SHARED) {
+        DsimCallOpts o = { .timeout = MIN(cfg->limit_timeout, MAX(call->deadline - dsim_now(ctx), 1)),
+                           .tag = tag_of(slot, LIMITER_PART) };
+        dsim_call(ctx, gw->limit_first + dsim_self_index(ctx) % gw->limit_n, LIMITER_METHOD_ACQUIRE,
+                  NULL, 0, &o);
+        return;
+    }
+    if (gw->limiter != NULL) {
+        if (!ratelimit_allow(gw->limiter, dsim_now(ctx))) {
+            refuse(gw, ctx, slot, GATEWAY_FAIL_RATE_LIMITED);
+            return;
+        }
+        admitted(gw, dsim_now(ctx));
+    }
+    route(gw, ctx, cfg, slot);
+}
+
+/* The shared limiter's answer for the request in @slot. */
+static void limiter_answered(GatewayNode *gw, DsimCtx *ctx, const GatewayConfig *cfg, unsigned slot,
+                             const DsimResponse *resp)
+{
+    if (resp->status == DSIM_CALL_OK) {
+        DsimTime at; /* the limiter's decision: what the global limit is about */
+        g_assert(resp->size == sizeof at);
+        memcpy(&at, resp->body, sizeof at);
+        admitted(gw, at);
+        route(gw, ctx, cfg, slot);
+    } else if (resp->status == DSIM_CALL_TIMEOUT && cfg->limit_fail_open) {
+        gw->limiter_unanswered++;
+        dsim_metric(ctx, "gateway_limiter_unanswered", 1);
+        admitted(gw, dsim_now(ctx)); /* unchecked: what failing open costs */
+        route(gw, ctx, cfg, slot);
+    } else {
+        if (resp->status == DSIM_CALL_TIMEOUT) {
+            gw->limiter_unanswered++;
+            dsim_metric(ctx, "gateway_limiter_unanswered", 1);
+        }
+        refuse(gw, ctx, slot, GATEWAY_FAIL_RATE_LIMITED);
+    }
+}
+
 static void gateway_on_response(void *state, DsimCtx *ctx, const DsimResponse *resp)
 {
     GatewayNode *gw = state;
@@ -281,6 +371,10 @@ static void gateway_on_response(void *state, DsimCtx *ctx, const DsimResponse *r
     unsigned slot = (unsigned) (resp->tag >> 8), part = (unsigned) (resp->tag & 0xff);
     GatewayPending *p = &g_array_index(gw->pending, GatewayPending, slot);
     g_assert(slot < gw->pending->len && p->call != 0);
+    if (part == LIMITER_PART) {
+        limiter_answered(gw, ctx, cfg, slot, resp);
+        return;
+    }
     unsigned g = gw->table.route[p->route].target[part];
     lb_finished(&gw->lb[g], (uint32_t) (resp->to - gw->first[g]));
     if (resp->status != DSIM_CALL_OK) {
@@ -327,13 +421,70 @@ static const char *gateway_validate(const void *config, const DsimShape *shape, 
         g_string_printf(why, "limit_window must be above 0 when limit_kind is set");
         return "limit_window";
     }
+    if (cfg->limit_kind != RL_NONE && cfg->limit_scope == LIMIT_SPLIT
+        && cfg->limit < (int64_t) shape->sizes[shape->self]) {
+        g_string_printf(why, "limit %" PRId64 " cannot be split over %u gateways (each needs 1 at least)",
+                        cfg->limit, shape->sizes[shape->self]);
+        return "limit";
+    }
+    if (cfg->limit_kind != RL_NONE && cfg->limit_scope == LIMIT_SHARED) {
+        unsigned k = 0;
+        while (k < shape->n_groups && strcmp(shape->ids[k], cfg->limit_service) != 0)
+            k++;
+        if (k == shape->n_groups || shape->protocols[k] != &limiter_protocol) {
+            g_string_printf(why, "limit_service \"%s\" must name a group of `limiter` nodes", cfg->limit_service);
+            return "limit_service";
+        }
+    }
     return NULL;
 }
+
+/* ---- the invariant: what the group admitted against the group's limit -------------------------- */
+
+static gint cmp_time(gconstpointer a, gconstpointer b)
+{
+    DsimTime x = *(const DsimTime *) a, y = *(const DsimTime *) b;
+    return x < y ? -1 : x > y;
+}
+
+static bool check_global_limit(const DsimGroupView *g, GString *why)
+{
+    const GatewayConfig *cfg = g->config;
+    if (cfg->limit_kind == RL_NONE)
+        return true;
+    g_autoptr(GArray) all = g_array_new(FALSE, FALSE, sizeof(DsimTime));
+    for (unsigned i = 0; i < g->n; i++) {
+        const GatewayNode *gw = g->state[i];
+        if (gw->up && gw->admitted != NULL)
+            g_array_append_vals(all, gw->admitted->data, gw->admitted->len);
+    }
+    g_array_sort(all, cmp_time);
+    RateLimitConfig rl = { .kind = cfg->limit_kind, .limit = (uint32_t) cfg->limit, .window = cfg->limit_window };
+    uint64_t burst = ratelimit_burst(&rl);
+    size_t a, b;
+    const DsimTime *t = (const DsimTime *) (const void *) all->data;
+    if (ratelimit_conforms(t, all->len, burst, rl.limit, rl.window, &a, &b))
+        return true;
+    g_string_printf(why, "the %u gateways admitted %zu requests from %.6fs to %.6fs, more than the "
+                    "group's %s limit of %" PRIu64 " + %" PRId64 " per %.6fs allows (limit_scope=%s)",
+                    g->n, b - a + 1, secs(t[a]), secs(t[b]), ratelimit_kind_name(rl.kind), burst,
+                    cfg->limit, secs(cfg->limit_window),
+                    cfg->limit_scope == LIMIT_LOCAL ? "local" : cfg->limit_scope == LIMIT_SPLIT ? "split" : "shared");
+    return false;
+}
+
+static const DsimInvariant gateway_invariants[] = {
+    { "global-limit-conforms", "the requests all gateways of the group admitted together stay "
+      "within the group's rate limit (burst + rate * T in every interval of length T)",
+      DSIM_CHECK_AT_END, check_global_limit, NULL },
+    { NULL },
+};
 
 const DsimProtocol gateway_protocol = {
     .name = "gateway",
     .summary = "an API gateway: routes by path and header, rate limit, retries, BFF fan-out",
     .params = gateway_params,
+    .invariants = gateway_invariants,
     .config_size = sizeof(GatewayConfig),
     .state_size = sizeof(GatewayNode),
     .init = gateway_init,
@@ -345,4 +496,78 @@ const DsimProtocol gateway_protocol = {
     .describe = gateway_describe,
     .method_name = service_method_name,
     .validate = gateway_validate,
+};
+
+/* ---- limiter: the shared counter service of limit_scope=shared ----------------------------------- */
+
+static const DsimParam limiter_params[] = {
+    { .name = "kind", .type = DSIM_PARAM_CHOICE, .def = "token-bucket", .choices = RATELIMIT_CHOICES,
+      .help = "the limiter (ratelimit.h)", .offset = offsetof(LimiterConfig, kind) },
+    { .name = "limit", .type = DSIM_PARAM_INT, .def = "100",
+      .help = "requests per window (the buckets' burst)",
+      .offset = offsetof(LimiterConfig, limit), .min = 1, .max = UINT32_MAX },
+    { .name = "window", .type = DSIM_PARAM_TIME, .def = "1s",
+      .help = "the limiter's window", .offset = offsetof(LimiterConfig, window) },
+    { NULL },
+};
+
+static void limiter_init(void *state, DsimCtx *ctx)
+{
+    LimiterNode *l = state;
+    const LimiterConfig *cfg = dsim_config(ctx);
+    RateLimitConfig rl = { .kind = cfg->kind, .limit = (uint32_t) cfg->limit, .window = cfg->window };
+    l->rl = ratelimit_new(&rl);
+    l->allowed = g_array_new(FALSE, FALSE, sizeof(DsimTime));
+    l->up = true;
+}
+
+static void limiter_fini(void *state)
+{
+    LimiterNode *l = state;
+    ratelimit_free(l->rl);
+    if (l->allowed != NULL)
+        g_array_unref(l->allowed);
+}
+
+/* ACQUIRE: one more request now? The answer carries the decision's time. */
+static void limiter_on_call(void *state, DsimCtx *ctx, const DsimCall *call)
+{
+    LimiterNode *l = state;
+    DsimTime now = dsim_now(ctx);
+    if (call->method == LIMITER_METHOD_ACQUIRE && ratelimit_allow(l->rl, now)) {
+        g_array_append_val(l->allowed, now);
+        dsim_respond(ctx, call->id, DSIM_CALL_OK, &now, sizeof now);
+    } else {
+        dsim_respond(ctx, call->id, DSIM_CALL_FAIL, GATEWAY_FAIL_RATE_LIMITED, strlen(GATEWAY_FAIL_RATE_LIMITED));
+    }
+}
+
+static const char *limiter_method_name(uint16_t method)
+{
+    return method == LIMITER_METHOD_ACQUIRE ? "acquire" : NULL;
+}
+
+static const char *limiter_validate(const void *config, const DsimShape *shape, GString *why)
+{
+    const LimiterConfig *cfg = config;
+    if (cfg->kind == RL_NONE || cfg->window <= 0) {
+        g_string_printf(why, "a limiter needs a kind other than none and a window above 0");
+        return cfg->kind == RL_NONE ? "kind" : "window";
+    }
+    return NULL;
+}
+
+const DsimProtocol limiter_protocol = {
+    .name = "limiter",
+    .summary = "a shared rate-limit counter service (gateways with limit_scope=shared ask it)",
+    .params = limiter_params,
+    .config_size = sizeof(LimiterConfig),
+    .state_size = sizeof(LimiterNode),
+    .init = limiter_init,
+    .fini = limiter_fini,
+    .on_message = gateway_on_message,
+    .on_timer = gateway_on_timer,
+    .on_call = limiter_on_call,
+    .method_name = limiter_method_name,
+    .validate = limiter_validate,
 };

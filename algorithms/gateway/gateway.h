@@ -25,6 +25,7 @@
 #include "algorithms/service/service.h"
 
 extern const DsimProtocol gateway_protocol;
+extern const DsimProtocol limiter_protocol;
 
 /* ---- the wire ----------------------------------------------------------------------------- */
 
@@ -39,6 +40,10 @@ typedef struct {
     char           path[GATEWAY_PATH_MAX];
     char           header[GATEWAY_HEADER_MAX];
 } GatewayRequest;
+
+/* The method a gateway calls on a shared limiter (limit_scope=shared): may one more request
+ * pass now? OK with the limiter's decision time (DsimTime, 8 bytes), or FAIL. */
+#define LIMITER_METHOD_ACQUIRE 2
 
 #define GATEWAY_FAIL_NO_ROUTE     "no-route"
 #define GATEWAY_FAIL_RATE_LIMITED "rate-limited"
@@ -73,20 +78,46 @@ int  gateway_match(const GatewayTable *t, const char *path, const char *header);
 
 /* ---- the protocol ------------------------------------------------------------------------------ */
 
+/* Where the limit is enforced when a group has several gateways (distributed rate limiting):
+ * each gateway alone with the whole limit (local: the group admits up to n times it), each
+ * with limit / n (split: never over, but a busier gateway refuses while another idles), or
+ * by asking a shared limiter service for every request (shared: exact, at the cost of a
+ * round trip per request and of a dependency that can fail). */
+typedef enum { LIMIT_LOCAL = 0, LIMIT_SPLIT, LIMIT_SHARED } GatewayLimitScope;
+#define GATEWAY_LIMIT_SCOPES "local|split|shared"
+
 typedef struct {
     char     routes[DSIM_PARAM_STRING_MAX];
     int      lb;            /* LbPolicy, for every group */
     DsimTime timeout;       /* per upstream call, at most */
     int64_t  retries;       /* per upstream part, on other instances of its group */
-    int      limit_kind;    /* RateLimitKind for the whole gateway */
+    int      limit_kind;    /* RateLimitKind; the group's limit */
     int64_t  limit;
     DsimTime limit_window;
+    int      limit_scope;   /* GatewayLimitScope */
+    char     limit_service[DSIM_PARAM_STRING_MAX]; /* shared: the limiter group */
+    DsimTime limit_timeout; /* shared: how long to wait for the limiter */
+    bool     limit_fail_open; /* shared: admit when the limiter does not answer */
 } GatewayConfig;
+
+typedef struct {
+    int      kind;   /* RateLimitKind */
+    int64_t  limit;
+    DsimTime window;
+} LimiterConfig;
+
+typedef struct {
+    RateLimiter *rl;
+    GArray      *allowed; /* DsimTime: when it said yes (limiter-conforms) */
+    bool         up;
+} LimiterNode;
 
 /* One client request in progress: its parts are the upstream groups of its route. */
 typedef struct {
     DsimCallId call;          /* the client's call; 0: the slot is free */
     DsimTime   arrived, deadline;
+    char       path[GATEWAY_PATH_MAX];      /* kept while a shared limiter decides */
+    char       header[GATEWAY_HEADER_MAX];
     uint64_t   key;
     uint16_t   route, parts_left;
     uint8_t    failed_parts;
@@ -98,9 +129,13 @@ typedef struct {
     GatewayTable table;
     DsimNodeId   first[GATEWAY_MAX_GROUPS];
     Lb           lb[GATEWAY_MAX_GROUPS];
-    RateLimiter *limiter;
+    RateLimiter *limiter;     /* local and split scopes */
+    DsimNodeId   limit_first; /* shared: the limiter group */
+    unsigned     limit_n;
+    GArray      *admitted;    /* DsimTime: when a limit admitted a request (global-limit-conforms) */
     GArray      *pending;     /* GatewayPending */
     uint64_t     requests, no_route, rate_limited, upstream_calls, retries, failed;
+    uint64_t     limiter_unanswered;
     bool         up;
 } GatewayNode;
 

@@ -12,6 +12,7 @@
 #include "algorithms/gateway/gateway.h"
 #include "sim/scenario.h"
 #include "sim/world.h"
+#include "tests/lib/testutil.h"
 
 /* ---- the route table ------------------------------------------------------------------------ */
 
@@ -254,7 +255,47 @@ static void test_bad_route_tables_are_refused_at_load(void)
                            "scenario does not have");
 }
 
+/* scenarios/gateway/limit.xml with limit_scope @scope: the requests admitted (client_ok) and
+ * whether global-limit-conforms held. */
+static uint64_t admitted_with(const char *scope, bool *conforms)
+{
+    g_autofree char *path = testutil_srcpath("scenarios/gateway/limit.xml");
+    g_autoptr(GError) error = NULL;
+    g_autoptr(DsimScenario) sc = dsim_scenario_load_file(path, &error);
+    g_assert(sc != NULL);
+    unsigned gi = 0;
+    while (strcmp(g_array_index(sc->groups, DsimGroupSpec, gi).id, "gw") != 0)
+        gi++;
+    g_assert(dsim_scenario_set_param(sc, gi, "limit_scope", scope, &error));
+    g_autoptr(DsimWorld) w = dsim_world_new(sc, 1, NULL);
+    dsim_world_run(w, NULL, NULL);
+    *conforms = dsim_world_passed(w);
+    uint64_t ok = 0;
+    for (unsigned i = 0; i < dsim_world_n_metrics(w); i++) {
+        if (strcmp(dsim_world_metric(w, i)->name, "client_ok") == 0)
+            ok = dsim_world_metric(w, i)->count;
+    }
+    return ok;
+}
+
+static void test_a_group_limit_local_split_or_shared(void)
+{
+    /* 120 requests/s against a group limit of 100/s, 3:1 over two gateways */
+    bool local_ok, split_ok, shared_ok;
+    uint64_t local = admitted_with("local", &local_ok);
+    uint64_t split = admitted_with("split", &split_ok);
+    uint64_t shared = admitted_with("shared", &shared_ok);
+    CU_ASSERT_FALSE(local_ok);         /* each gateway alone: the group admits too much */
+    CU_ASSERT_TRUE(split_ok);
+    CU_ASSERT_TRUE(shared_ok);
+    CU_ASSERT(local > shared);         /* local admitted everything */
+    CU_ASSERT(shared > split + 300);   /* split refuses at the busy gateway while the other idles */
+    /* shared: the burst of 100, then 100 per second for 20 s, within a few */
+    CU_ASSERT(shared >= 2080 && shared <= 2100);
+}
+
 CU_TestInfo gateway_tests[] = {
+    { "a group limit: local, split or shared", test_a_group_limit_local_split_or_shared },
     { "routes parse and match first in order", test_routes_parse_and_match_first_in_order },
     { "routes by path and header and fans out", test_routes_by_path_and_header_and_fans_out },
     { "a hung instance is retried on another", test_a_hung_instance_is_retried_on_another },
