@@ -25,6 +25,23 @@
  * request is shed at once. Failover retries skip the instances this request already tried,
  * unless no other is left (Dubbo's reselect).
  *
+ * Discovery (Netflix Eureka's client cache feeding Ribbon's DynamicServerListLoadBalancer):
+ * with `registry` set, the client does not take its instances from the scenario. It embeds a
+ * DiscoveryCache (algorithms/registry/discovery.h) that fetches the instances of service
+ * `service_name` at start and every fetch_interval, and balances over the list the cache holds,
+ * stale or not: Ribbon's ServerListUpdater likewise refreshes its server list from Eureka's
+ * local cache every 30 s, and calls whatever the list says between refreshes. When a fetch
+ * brings a different list the backends are renumbered by node id (lb_update), so an instance
+ * that stays keeps its breaker, its requests in flight and, under ring hash and maglev, its
+ * keys. Until the first fetch answers the list is empty and requests fail at once
+ * (no_instances), as Ribbon's chooseServer returns null and the call fails with "No instances
+ * available" rather than wait. The client cannot see an instance die; it sees attempts to it
+ * time out, and counts them (silent) until the instance answers again or leaves the list.
+ *
+ * Traces: the attempts of one request are spans of one trace. The first attempt starts it; the
+ * retries and forks join it (DsimCallOpts.trace = the first attempt's id), so spans.json shows a
+ * request with its retries, as Zipkin's and OpenTelemetry's retry instrumentation does.
+ *
  * Randomness: arrivals and keys come from a small generator of the client's own (splitmix64),
  * seeded at init from the node's stream; the balancer's and the backoff's draws come from the
  * node's stream itself. Two variants of a scenario on one seed (say lb=round-robin and
@@ -39,7 +56,14 @@
  * breakers_open (how many of this client's breakers are not closed). Every report_every:
  * error_ratio (requests finished in the window that failed, timed out, were shed or ran out
  * of budget, over those finished), amplification (attempts sent over requests arrived) and
- * calls_to_<instance> (attempts sent to it), for each instance of the target.
+ * calls_to_<instance> (attempts sent to it), for each instance of the target (or listed, or
+ * called in the window). With discovery, after each successful fetch: listed_instances,
+ * cache_age_seconds (how old the list it replaces was: the client's staleness, about
+ * fetch_interval unless fetches failed) and response_age_seconds (how old the registry's answer
+ * was: its response cache); for each change, appeared_at_seconds or disappeared_at_seconds
+ * (the time of the fetch), and with each disappearance dead_calls: the attempts that had timed
+ * out since the instance last answered, i.e. the calls the stale list sent to a dead instance.
+ * Requests that found no instance count as client_no_instances.
  */
 #include "algorithms/service/service.h"
 
@@ -130,6 +154,24 @@ static const DsimParam client_params[] = {
       .help = "known-bug variant: ignore-breaker (the balancer is not told which breakers are "
               "open; breaker-respected catches it)",
       .offset = offsetof(ClientConfig, bug), .choices = "none|ignore-breaker" },
+    { .name = "registry", .type = DSIM_PARAM_STRING, .def = "",
+      .help = "discover the instances from this registry group (Eureka + Ribbon); empty = call "
+              "the members of the target group",
+      .offset = offsetof(ClientConfig, registry) },
+    { .name = "service_name", .type = DSIM_PARAM_STRING, .def = "",
+      .help = "with registry: the service whose instances to call; empty = the value of target",
+      .offset = offsetof(ClientConfig, service_name) },
+    { .name = "fetch_interval", .type = DSIM_PARAM_TIME, .def = "30s",
+      .help = "with registry: time between fetches of the instance list "
+              "(registryFetchIntervalSeconds, 30 s)",
+      .offset = offsetof(ClientConfig, fetch_interval) },
+    { .name = "registry_timeout", .type = DSIM_PARAM_TIME, .def = "5s",
+      .help = "with registry: deadline of each fetch",
+      .offset = offsetof(ClientConfig, registry_timeout) },
+    { .name = "home", .type = DSIM_PARAM_INT, .def = "0",
+      .help = "with registry: registry member (from 1) to fetch from first; 0 = own member "
+              "index mod n, plus 1",
+      .offset = offsetof(ClientConfig, home), .min = 0, .max = 1000000 },
     { NULL },
 };
 
@@ -137,12 +179,13 @@ static const DsimParam client_params[] = {
 
 static const char *const outcome_names[CLIENT_N_OUTCOMES] = {
     "ok", "failed", "timed_out", "degraded", "shed_by_breaker", "shed_by_bulkhead",
-    "budget_exhausted",
+    "budget_exhausted", "no_instances",
 };
 
 static const char *const outcome_metrics[CLIENT_N_OUTCOMES] = {
     "client_ok", "client_failed", "client_timed_out", "client_degraded",
     "client_shed_by_breaker", "client_shed_by_bulkhead", "client_budget_exhausted",
+    "client_no_instances",
 };
 
 const char *client_outcome_name(ClientOutcome o)
@@ -209,11 +252,46 @@ static ClientRequest *slot_at(ClientNode *c, uint32_t i)
     return &g_array_index(c->slots, ClientRequest, i);
 }
 
-/* An attempt's tag: the slot (low 32 bits), the slot's generation (31 bits), and whether its
- * breaker let it through (bit 63), so that only those outcomes are recorded. */
+/* An attempt's tag: the slot (low 32 bits), the slot's generation (30 bits), and whether its
+ * breaker let it through (bit 62), so that only those outcomes are recorded. Bit 63 stays 0,
+ * so no tag of ours looks like the discovery modules' (DISCOVERY_TAG, 0xD15C in the top 16). */
+#define GEN_MASK 0x3fffffffu
+
 static uint64_t make_tag(uint32_t slot, uint32_t gen, bool counted)
 {
-    return (uint64_t) slot | (uint64_t) (gen & 0x7fffffffu) << 32 | (uint64_t) counted << 63;
+    return (uint64_t) slot | (uint64_t) (gen & GEN_MASK) << 32 | (uint64_t) counted << 62;
+}
+
+static bool tag_counted(uint64_t tag)
+{
+    return (tag >> 62) & 1;
+}
+
+static uint32_t tag_gen(uint64_t tag)
+{
+    return (uint32_t) (tag >> 32) & GEN_MASK;
+}
+
+/* The backend number of node @node, or LB_NONE when it is not a backend (any more): a binary
+ * search of the ascending backend list. */
+static uint32_t backend_of(const ClientNode *c, DsimNodeId node)
+{
+    uint32_t lo = 0, hi = c->n;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (c->backend[mid] < node)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < c->n && c->backend[lo] == node ? lo : LB_NONE;
+}
+
+static uint32_t *win_calls_of(ClientNode *c, DsimNodeId node)
+{
+    if (node >= c->win_calls->len)
+        g_array_set_size(c->win_calls, node + 1); /* zeroed: the array clears new elements */
+    return &g_array_index(c->win_calls, uint32_t, node);
 }
 
 /* ---- breakers ------------------------------------------------------------------------------- */
@@ -232,7 +310,7 @@ static void note_breaker(ClientNode *c, DsimCtx *ctx, uint32_t b, BreakerState b
     BreakerState after = c->breaker[b].state;
     if (after == before)
         return;
-    const char *name = dsim_name(ctx, c->first + b);
+    const char *name = dsim_name(ctx, c->backend[b]);
     char metric[64];
     g_snprintf(metric, sizeof metric, "breaker_state_%s", name);
     dsim_metric(ctx, metric, (double) after);
@@ -351,10 +429,15 @@ static bool send_attempt(ClientNode *c, DsimCtx *ctx, const ClientConfig *cfg, u
     r->outstanding++;
     c->attempts++;
     c->win_attempts++;
-    c->win_calls[b]++;
+    (*win_calls_of(c, c->backend[b]))++;
     ServiceRequest body = { .key = r->key, .attempt = r->attempts };
-    DsimCallOpts opts = { .timeout = cfg->timeout, .tag = make_tag(slot, r->gen, counted) };
-    dsim_call(ctx, c->first + b, SERVICE_METHOD_REQUEST, &body, sizeof body, &opts);
+    /* the first attempt starts the request's trace; its retries and forks join it */
+    DsimCallOpts opts = { .timeout = cfg->timeout, .tag = make_tag(slot, r->gen, counted),
+                          .trace = r->trace };
+    DsimCallId id = dsim_call(ctx, c->backend[b], SERVICE_METHOD_REQUEST, &body, sizeof body,
+                              &opts);
+    if (r->trace == 0)
+        r->trace = id;
     return true;
 }
 
@@ -383,9 +466,97 @@ static void new_request(ClientNode *c, DsimCtx *ctx, const ClientConfig *cfg)
     }
     r = slot_at(c, slot);
     if (r->attempts == 0) {
-        finish(c, ctx, cfg, r, CLIENT_SHED_BREAKER);
+        finish(c, ctx, cfg, r, c->n == 0 ? CLIENT_NO_INSTANCES : CLIENT_SHED_BREAKER);
         maybe_free(c, slot);
     }
+}
+
+/* ---- discovery ------------------------------------------------------------------------------ */
+
+/* Makes @list (ascending node ids) the backends. Everything kept by backend number is
+ * renumbered by node id: an instance that stays keeps its breaker, its silent count, its
+ * requests in flight (lb_update) and the requests' memory of having tried it; a newcomer starts
+ * afresh (a closed breaker), and what belonged to an instance that left is dropped with it, as
+ * Envoy drops a removed host's outlier-detection state. */
+static void set_backends(ClientNode *c, const DsimNodeId *list, unsigned n)
+{
+    uint32_t to_new[LB_MAX_BACKENDS];
+    Breaker breaker[LB_MAX_BACKENDS];
+    uint32_t silent[LB_MAX_BACKENDS] = { 0 };
+    uint64_t ids[LB_MAX_BACKENDS];
+    memset(breaker, 0, sizeof breaker); /* zeroed: closed */
+    for (uint32_t j = 0; j < n; j++)
+        ids[j] = list[j];
+    for (uint32_t b = 0, j = 0; b < c->n; b++) { /* a merge: both lists ascend */
+        while (j < n && list[j] < c->backend[b])
+            j++;
+        to_new[b] = j < n && list[j] == c->backend[b] ? j : LB_NONE;
+        if (to_new[b] != LB_NONE) {
+            breaker[j] = c->breaker[b];
+            silent[j] = c->silent[b];
+        }
+    }
+    for (uint32_t i = 0; i < c->slots->len; i++) {
+        ClientRequest *r = slot_at(c, i);
+        uint64_t tried = 0;
+        for (uint32_t b = 0; b < c->n; b++) {
+            if ((r->tried >> b) & 1 && to_new[b] != LB_NONE)
+                tried |= 1ULL << to_new[b];
+        }
+        r->tried = tried;
+    }
+    memcpy(c->breaker, breaker, sizeof breaker);
+    memcpy(c->silent, silent, sizeof silent);
+    memcpy(c->backend, list, n * sizeof list[0]);
+    c->n = n;
+    lb_update(&c->lb, n, ids, NULL);
+    if (n > 0)
+        win_calls_of(c, list[n - 1]); /* room for every backend's window count */
+}
+
+/* After a response of the discovery cache: if it brought a new list (a successful fetch),
+ * report it and, when it differs from the backends, balance over it from now on. */
+static void take_list(ClientNode *c, DsimCtx *ctx)
+{
+    if (c->cache.fetches == c->fetches_seen)
+        return; /* a failed fetch (the last list stays) or a failover in progress */
+    c->fetches_seen = c->cache.fetches;
+    DsimTime now = dsim_now(ctx);
+    unsigned n;
+    const DsimNodeId *list = discovery_instances(&c->cache, &n);
+    dsim_metric(ctx, "listed_instances", n);
+    if (c->list_at >= 0)
+        dsim_metric(ctx, "cache_age_seconds", seconds(now - c->list_at));
+    dsim_metric(ctx, "response_age_seconds", seconds(now - c->cache.as_of));
+    bool first = c->list_at < 0;
+    c->list_at = now;
+
+    /* what changed: a merge of two ascending lists */
+    bool changed = false;
+    for (uint32_t b = 0, j = 0; b < c->n || j < n;) {
+        if (j == n || (b < c->n && c->backend[b] < list[j])) {
+            /* Eureka evicted it (or it left): the attempts that timed out since it last
+             * answered went to an instance that was most likely gone */
+            dsim_metric(ctx, "disappeared_at_seconds", seconds(now));
+            dsim_metric(ctx, "dead_calls", c->silent[b]);
+            if (dsim_logging(ctx))
+                dsim_log(ctx, "%s left the list (%u listed; %u attempts to it timed out since "
+                         "it last answered)", dsim_name(ctx, c->backend[b]), n, c->silent[b]);
+            b++;
+        } else if (b == c->n || list[j] < c->backend[b]) {
+            if (!first)
+                dsim_metric(ctx, "appeared_at_seconds", seconds(now));
+            if (dsim_logging(ctx))
+                dsim_log(ctx, "%s joins the list (%u listed)", dsim_name(ctx, list[j]), n);
+            j++;
+        } else {
+            b++, j++;
+            continue;
+        }
+        changed = true;
+    }
+    if (changed)
+        set_backends(c, list, n);
 }
 
 /* ---- outcomes ------------------------------------------------------------------------------- */
@@ -394,23 +565,34 @@ static void client_on_response(void *state, DsimCtx *ctx, const DsimResponse *re
 {
     ClientNode *c = state;
     const ClientConfig *cfg = dsim_config(ctx);
+    if (discovery_is_tag(resp->tag)) {
+        bool mine = discovery_on_response(&c->cache, ctx, resp);
+        g_assert(mine); /* the client's only module */
+        take_list(c, ctx);
+        return;
+    }
     uint32_t slot = (uint32_t) resp->tag;
-    bool counted = resp->tag >> 63;
     g_assert(slot < c->slots->len);
     ClientRequest *r = slot_at(c, slot);
-    g_assert(r->seq != 0 && (r->gen & 0x7fffffffu) == ((resp->tag >> 32) & 0x7fffffffu));
-    g_assert(resp->to >= c->first && resp->to - c->first < c->n);
-    uint32_t b = resp->to - c->first;
+    g_assert(r->seq != 0 && (r->gen & GEN_MASK) == tag_gen(resp->tag));
     bool ok = resp->status == DSIM_CALL_OK;
 
-    lb_finished(&c->lb, b);
     r->outstanding--;
     r->last = (uint8_t) resp->status;
-    if (counted) {
-        BreakerConfig bc = breaker_config(cfg);
-        BreakerState before = c->breaker[b].state;
-        breaker_record(&c->breaker[b], &bc, dsim_now(ctx), ok);
-        note_breaker(c, ctx, b, before);
+    /* An instance that left the list since the attempt was sent has no balancer count nor
+     * breaker any more; one that left and came back starts again from zero, hence the guard. */
+    uint32_t b = backend_of(c, resp->to);
+    g_assert(b != LB_NONE || c->discovering);
+    if (b != LB_NONE) {
+        if (c->lb.in_flight[b] > 0)
+            lb_finished(&c->lb, b);
+        c->silent[b] = resp->status == DSIM_CALL_TIMEOUT ? c->silent[b] + 1 : 0;
+        if (tag_counted(resp->tag)) {
+            BreakerConfig bc = breaker_config(cfg);
+            BreakerState before = c->breaker[b].state;
+            breaker_record(&c->breaker[b], &bc, dsim_now(ctx), ok);
+            note_breaker(c, ctx, b, before);
+        }
     }
     if (r->done) { /* a losing fork */
         maybe_free(c, slot);
@@ -467,7 +649,7 @@ static void on_retry(ClientNode *c, DsimCtx *ctx, const ClientConfig *cfg, uint6
     uint32_t slot = (uint32_t) tag;
     g_assert(slot < c->slots->len);
     ClientRequest *r = slot_at(c, slot);
-    g_assert(r->seq != 0 && r->retry_due && !r->done);
+    g_assert(r->seq != 0 && r->retry_due && !r->done && (r->gen & GEN_MASK) == tag_gen(tag));
     r->retry_due = 0;
     if (!send_attempt(c, ctx, cfg, slot)) {
         r = slot_at(c, slot);
@@ -483,15 +665,20 @@ static void report(ClientNode *c, DsimCtx *ctx, const ClientConfig *cfg)
     if (c->win_requests > 0)
         dsim_metric(ctx, "amplification", (double) c->win_attempts / c->win_requests);
     if (c->win_attempts > 0) {
-        for (uint32_t b = 0; b < c->n; b++) {
+        /* every backend, and any node called in the window that left the list since, in
+         * node id order */
+        const uint32_t *calls = (const uint32_t *) (const void *) c->win_calls->data;
+        for (DsimNodeId id = 0; id < c->win_calls->len; id++) {
+            if (calls[id] == 0 && backend_of(c, id) == LB_NONE)
+                continue;
             char metric[64];
-            g_snprintf(metric, sizeof metric, "calls_to_%s", dsim_name(ctx, c->first + b));
-            dsim_metric(ctx, metric, c->win_calls[b]);
+            g_snprintf(metric, sizeof metric, "calls_to_%s", dsim_name(ctx, id));
+            dsim_metric(ctx, metric, calls[id]);
         }
     }
     bool quiet = c->win_requests == 0 && c->win_finished == 0 && c->win_attempts == 0;
     c->win_requests = c->win_finished = c->win_errors = c->win_attempts = 0;
-    memset(c->win_calls, 0, sizeof c->win_calls);
+    memset(c->win_calls->data, 0, c->win_calls->len * sizeof(uint32_t));
     if (!(c->stopped && quiet))
         dsim_timer_set(ctx, cfg->report_every, CLIENT_TIMER_REPORT, 0);
 }
@@ -500,6 +687,8 @@ static void client_on_timer(void *state, DsimCtx *ctx, unsigned kind, uint64_t a
 {
     ClientNode *c = state;
     const ClientConfig *cfg = dsim_config(ctx);
+    if (c->discovering && discovery_on_timer(&c->cache, ctx, kind, arg))
+        return;
     switch ((ClientTimerKind) kind) {
     case CLIENT_TIMER_ARRIVAL:
         if (cfg->stop > 0 && dsim_now(ctx) >= cfg->stop) {
@@ -526,6 +715,21 @@ static void client_on_timer(void *state, DsimCtx *ctx, unsigned kind, uint64_t a
 static const char *client_validate(const void *config, const DsimShape *shape, GString *why)
 {
     const ClientConfig *cfg = config;
+    if (cfg->registry[0] != '\0') { /* discovery: the target is a service name, not a group */
+        if (cfg->fetch_interval <= 0 || cfg->registry_timeout <= 0) {
+            g_string_printf(why, "must be above 0 when registry is set");
+            return cfg->fetch_interval <= 0 ? "fetch_interval" : "registry_timeout";
+        }
+        if (cfg->weights[0] != '\0') {
+            g_string_printf(why, "weights need a static target: the instances a registry "
+                            "lists weigh 1 each (leave registry empty, or drop weights)");
+            return "weights";
+        }
+        bool own = cfg->service_name[0] == '\0';
+        return service_validate_registry(cfg->registry, cfg->home,
+                                         own ? cfg->target : cfg->service_name,
+                                         own ? "target" : "service_name", shape, why);
+    }
     unsigned g = 0;
     while (g < shape->n_groups && strcmp(shape->ids[g], cfg->target) != 0)
         g++;
@@ -553,31 +757,50 @@ static const char *client_validate(const void *config, const DsimShape *shape, G
     return NULL;
 }
 
-static void client_init(void *state, DsimCtx *ctx)
+/* The static backends: the members of the target group, with their weights. */
+static void static_backends(ClientNode *c, DsimCtx *ctx, const ClientConfig *cfg)
 {
-    ClientNode *c = state;
-    const ClientConfig *cfg = dsim_config(ctx);
     const char *self = dsim_name(ctx, dsim_self(ctx));
+    DsimNodeId first;
     unsigned n;
     /* client_validate refused these at load; a node driven by hand (the harness) may not be */
-    if (!dsim_group_find(ctx, cfg->target, &c->first, &n))
+    if (!dsim_group_find(ctx, cfg->target, &first, &n))
         g_error("%s: target=\"%s\" names no group of the scenario (give the id of the "
                 "<group> of service instances to call)", self, cfg->target);
     if (n > LB_MAX_BACKENDS)
         g_error("%s: target group \"%s\" has %u members; a client balances over %d at most",
                 self, cfg->target, n, LB_MAX_BACKENDS);
-    c->n = n;
     uint32_t weights[LB_MAX_BACKENDS];
     if (!client_parse_weights(cfg->weights, n, weights))
         g_error("%s: weights=\"%s\" is not a list of at most %u weights from 1 (write e.g. "
                 "3,1,1)", self, cfg->weights, n);
     uint64_t ids[LB_MAX_BACKENDS];
-    for (uint32_t b = 0; b < n; b++)
-        ids[b] = c->first + b;
+    for (uint32_t b = 0; b < n; b++) {
+        c->backend[b] = first + b;
+        ids[b] = first + b;
+    }
+    c->n = n;
     lb_init(&c->lb, (LbPolicy) cfg->lb, n, ids, weights);
-    c->workload_rng = dsim_rand(ctx);
+    if (n > 0)
+        win_calls_of(c, first + n - 1);
+}
+
+static void client_init(void *state, DsimCtx *ctx)
+{
+    ClientNode *c = state;
+    const ClientConfig *cfg = dsim_config(ctx);
     c->slots = g_array_new(FALSE, TRUE, sizeof(ClientRequest));
     c->free_slots = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+    c->win_calls = g_array_new(FALSE, TRUE, sizeof(uint32_t));
+    c->list_at = -1;
+    if (cfg->registry[0] == '\0') {
+        static_backends(c, ctx, cfg);
+    } else {
+        /* no backends until the first fetch answers (Ribbon: "no instances available") */
+        lb_init(&c->lb, (LbPolicy) cfg->lb, 0, NULL, NULL);
+        c->discovering = true;
+    }
+    c->workload_rng = dsim_rand(ctx);
     c->up = true;
 
     DsimTime now = dsim_now(ctx);
@@ -591,6 +814,15 @@ static void client_init(void *state, DsimCtx *ctx)
         DsimTime at = (now / cfg->report_every + 1) * cfg->report_every;
         dsim_timer_set(ctx, at - now, CLIENT_TIMER_REPORT, 0);
     }
+    if (c->discovering) { /* Eureka's client fetches at start, then every fetch_interval */
+        DiscoveryConfig dc = {
+            .registry = cfg->registry,
+            .service = cfg->service_name[0] != '\0' ? cfg->service_name : cfg->target,
+            .fetch_interval = cfg->fetch_interval, .timeout = cfg->registry_timeout,
+            .home = (unsigned) cfg->home,
+        };
+        discovery_start(&c->cache, ctx, &dc);
+    }
 }
 
 static void client_fini(void *state)
@@ -601,6 +833,8 @@ static void client_fini(void *state)
         g_array_unref(c->slots);
     if (c->free_slots != NULL)
         g_array_unref(c->free_slots);
+    if (c->win_calls != NULL)
+        g_array_unref(c->win_calls);
 }
 
 static void client_on_message(void *state, DsimCtx *ctx, const DsimMsg *msg)

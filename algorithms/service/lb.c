@@ -160,20 +160,57 @@ static uint32_t pick_maglev(const Lb *lb, uint64_t key, const uint8_t *excluded)
 
 /* ---- setup ---------------------------------------------------------------------------------- */
 
-void lb_init(Lb *lb, LbPolicy policy, unsigned n, const uint64_t *ids, const uint32_t *weights)
+/* Ids, weights and the hash tables; in_flight, current and next are the caller's business. */
+static void set_backends(Lb *lb, unsigned n, const uint64_t *ids, const uint32_t *weights)
 {
-    g_assert(n >= 1 && n <= LB_MAX_BACKENDS);
-    memset(lb, 0, sizeof *lb);
-    lb->policy = policy;
+    g_assert(n <= LB_MAX_BACKENDS);
     lb->n = n;
     for (uint32_t b = 0; b < n; b++) {
+        lb->id[b] = ids[b];
+        for (uint32_t a = 0; a < b; a++)
+            g_assert(ids[a] != ids[b]); /* distinct: O(n^2), n <= 64 */
         lb->weight[b] = weights != NULL ? weights[b] : 1;
         g_assert(lb->weight[b] >= 1);
     }
-    if (policy == LB_RING_HASH)
+    if (n == 0)
+        return; /* no ring, no table: every pick is LB_NONE */
+    if (lb->policy == LB_RING_HASH)
         ring_build(lb, ids);
-    else if (policy == LB_MAGLEV)
+    else if (lb->policy == LB_MAGLEV)
         maglev_build(lb, ids);
+}
+
+void lb_init(Lb *lb, LbPolicy policy, unsigned n, const uint64_t *ids, const uint32_t *weights)
+{
+    memset(lb, 0, sizeof *lb);
+    lb->policy = policy;
+    set_backends(lb, n, ids, weights);
+}
+
+uint32_t lb_find(const Lb *lb, uint64_t id)
+{
+    for (uint32_t b = 0; b < lb->n; b++) {
+        if (lb->id[b] == id)
+            return b;
+    }
+    return LB_NONE;
+}
+
+void lb_update(Lb *lb, unsigned n, const uint64_t *ids, const uint32_t *weights)
+{
+    Lb old = *lb; /* its ring and table are freed below, not used */
+    lb_clear(lb);
+    memset(lb->in_flight, 0, sizeof lb->in_flight);
+    memset(lb->current, 0, sizeof lb->current);
+    set_backends(lb, n, ids, weights);
+    for (uint32_t b = 0; b < n; b++) {
+        uint32_t was = lb_find(&old, ids[b]);
+        if (was != LB_NONE) {
+            lb->in_flight[b] = old.in_flight[was];
+            lb->current[b] = old.current[was];
+        }
+    }
+    lb->next = n > 0 ? old.next % n : 0;
 }
 
 void lb_clear(Lb *lb)
@@ -275,6 +312,8 @@ static uint32_t pick_p2c(const Lb *lb, uint64_t rand1, uint64_t rand2, const uin
 
 uint32_t lb_pick(Lb *lb, uint64_t key, uint64_t rand1, uint64_t rand2, const uint8_t *excluded)
 {
+    if (lb->n == 0)
+        return LB_NONE;
     switch (lb->policy) {
     case LB_ROUND_ROBIN:
         return pick_round_robin(lb, excluded);

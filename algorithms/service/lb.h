@@ -29,6 +29,13 @@
  *                       backend gets within one entry of M/n entries, and a removal moves few
  *                       others' keys
  *
+ * Changing backends (service discovery, client.c): lb_update takes a new backend set and matches
+ * it to the old one by id. A backend that stays keeps its requests in flight and its smooth
+ * weight; the ring and the maglev table are rebuilt from the ids, so a backend that stays keeps
+ * its points and the keys it had (ring hash moves only the keys of a backend that left or the
+ * share a newcomer takes; maglev moves a few more). Round robin keeps its cursor, taken modulo
+ * the new count, as Ribbon's RoundRobinRule does (incrementAndGetModulo(serverCount)).
+ *
  * Exclusions: round-robin, weighted and the load-aware policies choose among the backends not
  * excluded. Ring hash walks clockwise past excluded backends' points (the key goes to the next
  * backend on the ring, which is what consistent hashing does when a server is down). Maglev
@@ -66,12 +73,13 @@ typedef struct {
     uint32_t backend;
 } LbRingPoint;
 
-/* A balancer over n backends. Fixed size except the ring (ring-hash) and the table (maglev),
- * which lb_init allocates and lb_clear frees. in_flight[b] counts lb_started minus
- * lb_finished for backend b. */
+/* A balancer over n backends (0 .. LB_MAX_BACKENDS; with none, every pick is LB_NONE). Fixed
+ * size except the ring (ring-hash) and the table (maglev), which lb_init and lb_update allocate
+ * and lb_clear frees. in_flight[b] counts lb_started minus lb_finished for backend b. */
 typedef struct {
     LbPolicy     policy;
     uint32_t     n;
+    uint64_t     id[LB_MAX_BACKENDS];           /* the backends' ids, distinct */
     uint32_t     next;                          /* round-robin: where the scan starts */
     uint32_t     in_flight[LB_MAX_BACKENDS];
     int64_t      weight[LB_MAX_BACKENDS];       /* weighted-round-robin: >= 1 */
@@ -81,11 +89,19 @@ typedef struct {
     uint8_t     *table;                         /* maglev: LB_MAGLEV_SIZE backend numbers */
 } Lb;
 
-/* Sets up @lb for @n backends (1..LB_MAX_BACKENDS) with ids @ids[0..n) (distinct; they place
+/* Sets up @lb for @n backends (0..LB_MAX_BACKENDS) with ids @ids[0..n) (distinct; they place
  * the backends on the ring and in the maglev table) and @weights[0..n) (weighted-round-robin;
  * NULL: all 1; each >= 1). @ids and @weights are read, not kept. Free with lb_clear(). */
 void     lb_init(Lb *lb, LbPolicy policy, unsigned n, const uint64_t *ids, const uint32_t *weights);
 void     lb_clear(Lb *lb); /* frees the ring or table; the Lb may be zeroed or cleared already */
+
+/* Replaces the backends of an initialised @lb by @n backends with ids @ids (as lb_init; same
+ * policy). A backend whose id was there before keeps its in-flight count and smooth weight; a
+ * new one starts at 0. Backend numbers change: lb_find tells the new number of an id. */
+void     lb_update(Lb *lb, unsigned n, const uint64_t *ids, const uint32_t *weights);
+
+/* The number of the backend with id @id, or LB_NONE. O(n). */
+uint32_t lb_find(const Lb *lb, uint64_t id);
 
 /* The backend for a request with hash key @key (used by ring-hash and maglev only), given two
  * uniform 64-bit draws (@rand1, @rand2: used by random, least-request and p2c) and @excluded:

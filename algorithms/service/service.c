@@ -17,6 +17,15 @@
  * FAIL "error" at once, as an instance whose database is down answers 500), or hung
  * (requests accepted and never answered: the caller can only time out).
  *
+ * Registering (Eureka's DiscoveryClient on the instance's side): with `registry` set, the
+ * instance embeds a Registrant (algorithms/registry/discovery.h) that registers it under
+ * `service_name` at start (or at register_at), renews every renew_interval, registers again
+ * when the registry has forgotten it, and cancels at leave_at (a graceful shutdown: the
+ * registration goes, and the instance keeps serving whatever still comes, as a draining
+ * server does). The heartbeat says the process is alive, not that it serves well: a hung or
+ * failing instance renews like a healthy one (Eureka's default; its HealthCheckHandler is
+ * the cure, not modelled). A crash stops the renewals; a restart registers again.
+ *
  * Metrics (dsim_metric): per request served, service_latency_seconds (queue wait + service,
  * as the server sees it) and service_queue_wait_seconds; one sample of 1 per event for
  * service_served, service_errors, service_rejected_overload, service_rejected_rate_limit,
@@ -69,6 +78,34 @@ static const DsimParam service_params[] = {
     { .name = "limit_window", .type = DSIM_PARAM_TIME, .def = "1s",
       .help = "the limiter's window (the buckets' rate is limit / limit_window)",
       .offset = offsetof(ServiceConfig, limit_window) },
+    { .name = "registry", .type = DSIM_PARAM_STRING, .def = "",
+      .help = "the registry group to register with (Eureka); empty = none",
+      .offset = offsetof(ServiceConfig, registry) },
+    { .name = "service_name", .type = DSIM_PARAM_STRING, .def = "",
+      .help = "the service name to register under; empty = this group's id",
+      .offset = offsetof(ServiceConfig, service_name) },
+    { .name = "renew_interval", .type = DSIM_PARAM_TIME, .def = "30s",
+      .help = "time between renewals of the lease (leaseRenewalIntervalInSeconds, 30 s)",
+      .offset = offsetof(ServiceConfig, renew_interval) },
+    { .name = "lease", .type = DSIM_PARAM_TIME, .def = "0s",
+      .help = "lease duration to ask for (leaseExpirationDurationInSeconds); 0 = the "
+              "registry's lease_duration",
+      .offset = offsetof(ServiceConfig, lease) },
+    { .name = "registry_timeout", .type = DSIM_PARAM_TIME, .def = "5s",
+      .help = "deadline of each call to the registry",
+      .offset = offsetof(ServiceConfig, registry_timeout) },
+    { .name = "register_at", .type = DSIM_PARAM_TIME, .def = "0s",
+      .help = "when the instance registers (a scale-out: it serves before, unknown to "
+              "clients); 0 = at start",
+      .offset = offsetof(ServiceConfig, register_at) },
+    { .name = "leave_at", .type = DSIM_PARAM_TIME, .def = "0s",
+      .help = "graceful shutdown: cancel the registration at this time and keep serving what "
+              "still comes; 0 = never",
+      .offset = offsetof(ServiceConfig, leave_at) },
+    { .name = "home", .type = DSIM_PARAM_INT, .def = "0",
+      .help = "registry member (from 1) to register with first; 0 = own member index mod n, "
+              "plus 1",
+      .offset = offsetof(ServiceConfig, home), .min = 0, .max = 1000000 },
     { NULL },
 };
 
@@ -148,7 +185,47 @@ static const char *service_validate(const void *config, const DsimShape *shape, 
         g_string_printf(why, "limit_window must be above 0 when limit_kind is set");
         return "limit_window";
     }
+    if (cfg->registry[0] == '\0')
+        return NULL;
+    if (cfg->renew_interval <= 0 || cfg->registry_timeout <= 0) {
+        g_string_printf(why, "must be above 0 when registry is set");
+        return cfg->renew_interval <= 0 ? "renew_interval" : "registry_timeout";
+    }
+    const char *name = cfg->service_name[0] != '\0' ? cfg->service_name : shape->ids[shape->self];
+    return service_validate_registry(cfg->registry, cfg->home, name, "service_name", shape, why);
+}
+
+const char *service_validate_registry(const char *registry, int64_t home, const char *name,
+                                      const char *name_param, const DsimShape *shape, GString *why)
+{
+    const char *bad = discovery_validate_registry(registry, "registry", shape, why);
+    if (bad != NULL)
+        return bad;
+    for (unsigned g = 0; g < shape->n_groups; g++) {
+        if (strcmp(shape->ids[g], registry) == 0 && home > (int64_t) shape->sizes[g]) {
+            g_string_printf(why, "home %" PRId64 " names no member of group %s, which has %u",
+                            home, registry, shape->sizes[g]);
+            return "home";
+        }
+    }
+    /* the name travels in a fixed field of the registry's wire (registry.h) */
+    if (strlen(name) >= REGISTRY_NAME_MAX) {
+        g_string_printf(why, "service name \"%s\" is longer than the registry's %d characters "
+                        "(set a shorter service_name)", name, REGISTRY_NAME_MAX - 1);
+        return name_param;
+    }
     return NULL;
+}
+
+/* Eureka's DiscoveryClient.register(), then a renewal every renew_interval (discovery.h). */
+static void register_now(ServiceNode *s, DsimCtx *ctx, const ServiceConfig *cfg)
+{
+    RegistrantConfig rc = {
+        .registry = cfg->registry, .service = cfg->service_name,
+        .renew_interval = cfg->renew_interval, .timeout = cfg->registry_timeout,
+        .lease = cfg->lease, .home = (unsigned) cfg->home,
+    };
+    registrant_start(&s->reg, ctx, &rc);
 }
 
 static void service_init(void *state, DsimCtx *ctx)
@@ -170,6 +247,20 @@ static void service_init(void *state, DsimCtx *ctx)
         s->allowed = g_array_new(FALSE, FALSE, sizeof(DsimTime));
     }
     s->up = true;
+
+    if (cfg->registry[0] == '\0')
+        return;
+    DsimTime now = dsim_now(ctx);
+    if (cfg->leave_at > 0 && now >= cfg->leave_at) {
+        s->left = true; /* restarted after its shutdown: it stays unlisted */
+        return;
+    }
+    if (cfg->register_at > now)
+        dsim_timer_set(ctx, cfg->register_at - now, SERVICE_TIMER_REGISTER, 0);
+    else
+        register_now(s, ctx, cfg);
+    if (cfg->leave_at > 0)
+        dsim_timer_set(ctx, cfg->leave_at - now, SERVICE_TIMER_LEAVE, 0);
 }
 
 static void service_fini(void *state)
@@ -265,11 +356,10 @@ static void service_on_call(void *state, DsimCtx *ctx, const DsimCall *call)
     refuse(ctx, call->id, SERVICE_FAIL_OVERLOADED, "service_rejected_overload");
 }
 
-static void service_on_timer(void *state, DsimCtx *ctx, unsigned kind, uint64_t arg)
+/* A worker is done with its request: answer it, then take the next one waiting. */
+static void on_done(ServiceNode *s, DsimCtx *ctx, const ServiceConfig *cfg, uint64_t arg)
 {
-    ServiceNode *s = state;
-    const ServiceConfig *cfg = dsim_config(ctx);
-    g_assert(kind == SERVICE_TIMER_DONE && arg < (uint64_t) cfg->workers);
+    g_assert(arg < (uint64_t) cfg->workers);
     ServiceWorker *wk = &s->workers[arg];
     g_assert(wk->call != 0);
     DsimTime now = dsim_now(ctx);
@@ -300,6 +390,38 @@ static void service_on_timer(void *state, DsimCtx *ctx, unsigned kind, uint64_t 
         start_work(s, ctx, cfg, (uint32_t) arg, q.call, q.arrived);
         break;
     }
+}
+
+static void service_on_timer(void *state, DsimCtx *ctx, unsigned kind, uint64_t arg)
+{
+    ServiceNode *s = state;
+    const ServiceConfig *cfg = dsim_config(ctx);
+    if (registrant_on_timer(&s->reg, ctx, kind, arg))
+        return;
+    switch ((ServiceTimerKind) kind) {
+    case SERVICE_TIMER_DONE:
+        on_done(s, ctx, cfg, arg);
+        return;
+    case SERVICE_TIMER_REGISTER:
+        if (!s->left) /* left before it registered: stays unlisted */
+            register_now(s, ctx, cfg);
+        return;
+    case SERVICE_TIMER_LEAVE:
+        /* DiscoveryClient.shutdown() -> unregister(): one CANCEL, then silence */
+        if (dsim_logging(ctx))
+            dsim_log(ctx, "graceful shutdown: cancel the registration, keep serving");
+        registrant_cancel(&s->reg, ctx);
+        s->left = true;
+        return;
+    }
+    g_assert_not_reached();
+}
+
+static void service_on_response(void *state, DsimCtx *ctx, const DsimResponse *resp)
+{
+    ServiceNode *s = state;
+    bool mine = registrant_on_response(&s->reg, ctx, resp);
+    g_assert(mine); /* an instance calls nobody but the registry */
 }
 
 static void service_on_message(void *state, DsimCtx *ctx, const DsimMsg *msg)
@@ -371,6 +493,7 @@ const DsimProtocol service_protocol = {
     .on_timer = service_on_timer,
     .describe = service_describe,
     .on_call = service_on_call,
+    .on_response = service_on_response,
     .method_name = service_method_name,
     .validate = service_validate,
 };

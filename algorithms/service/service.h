@@ -1,4 +1,4 @@
-/* service.h - the first slice of the service stack (DESIGN.md, "Service stack"): service
+/* service.h - the core of the service stack (DESIGN.md, "Service stack"): service
  * instances that serve calls (service.c), and an open-loop client that calls them through a
  * load balancer (lb.h) with the fault-tolerance patterns of resilience.h (client.c).
  *
@@ -13,8 +13,13 @@
  * retry elsewhere with backoff, stop calling instances whose breaker is open, cap the
  * requests in flight and the retries.
  *
- * Not built yet (later slices): the registry (the client knows its target group from the
- * scenario, statically), the gateway, zero trust, distributed rate limiting.
+ * Discovery (Eureka and Ribbon, docs/services.md): with `registry` set, an instance embeds a
+ * Registrant (algorithms/registry/discovery.h) and registers itself under its service name,
+ * and a client embeds a DiscoveryCache and balances over the instances it lists, rebuilding
+ * its balancer when the list changes. Without it (the default), the client calls the members
+ * of its `target` group, as the scenario fixes them.
+ *
+ * The gateway (algorithms/gateway/) calls the same instances through the same balancers.
  */
 #ifndef DSIM_SERVICE_H
 #define DSIM_SERVICE_H
@@ -22,6 +27,7 @@
 #include "sim/dsim.h"
 
 #include "algorithms/ratelimit/ratelimit.h"
+#include "algorithms/registry/discovery.h"
 #include "algorithms/resilience/resilience.h"
 #include "algorithms/service/lb.h"
 
@@ -59,8 +65,11 @@ typedef enum {
     SERVICE_DEGRADE_HANG,  /* requests are accepted and never answered */
 } ServiceDegrade;
 
+/* (The Registrant's timers use DISCOVERY_TIMER_FIRST .. LAST, discovery.h.) */
 typedef enum {
-    SERVICE_TIMER_DONE = 1, /* arg: the worker whose request is done */
+    SERVICE_TIMER_DONE     = 1, /* arg: the worker whose request is done */
+    SERVICE_TIMER_REGISTER = 2, /* register_at: register with the registry now */
+    SERVICE_TIMER_LEAVE    = 3, /* leave_at: cancel the registration now */
 } ServiceTimerKind;
 
 #define SERVICE_MAX_WORKERS 4096
@@ -78,6 +87,12 @@ typedef struct {
     int      limit_kind;      /* RateLimitKind */
     int64_t  limit;
     DsimTime limit_window;
+    /* registering with a registry (discovery.h); registry "" = none */
+    char     registry[DSIM_PARAM_STRING_MAX];     /* the registry group's id */
+    char     service_name[DSIM_PARAM_STRING_MAX]; /* "" = own group's id */
+    DsimTime renew_interval, registry_timeout, lease;
+    DsimTime register_at, leave_at;               /* 0: at start; 0: never */
+    int64_t  home;
 } ServiceConfig;
 
 /* A request that waits for a worker. */
@@ -104,12 +119,20 @@ typedef struct {
     RateLimiter   *limiter;  /* NULL when limit_kind is none */
     GArray        *allowed;  /* DsimTime: when the limiter allowed a request (limiter-conforms) */
     uint64_t       served, errors, rejected_overload, rejected_rate_limit, expired, hung;
-    bool           up;
+    Registrant     reg;      /* idle unless cfg->registry is set */
+    bool           up, left; /* left: cancelled its registration (leave_at) */
 } ServiceNode;
 
 /* Parses "1", "1,3", "2-4" or "all" (member numbers from 1) into a bit set of member indexes
  * (bit 0 = member 1; members past 64 share bit 63). False on a malformed list. */
 bool service_parse_members(const char *text, uint64_t *set);
+
+/* For the validate ops of both protocols: @registry names a group running the registry
+ * protocol, @home (0, or a member number from 1) one of its members, and @name (the service
+ * name, @name_param the parameter it came from) fits the wire's REGISTRY_NAME_MAX. Returns
+ * NULL when fine, else the parameter at fault with one sentence in @why. */
+const char *service_validate_registry(const char *registry, int64_t home, const char *name,
+                                      const char *name_param, const DsimShape *shape, GString *why);
 
 /* ---- the client (client.c) ---------------------------------------------------------------- */
 
@@ -125,6 +148,7 @@ typedef enum {
     CLIENT_BUG_IGNORE_BREAKER, /* the balancer is not told which breakers are open */
 } ClientBug;
 
+/* (The DiscoveryCache's timers use DISCOVERY_TIMER_FIRST .. LAST, discovery.h.) */
 typedef enum {
     CLIENT_TIMER_ARRIVAL = 1, /* the next request arrives */
     CLIENT_TIMER_RETRY   = 2, /* arg: the request's tag; its backoff is over */
@@ -155,6 +179,12 @@ typedef struct {
     int64_t  bulkhead;        /* requests in flight at most; 0: no bulkhead */
     DsimTime report_every;    /* window of the periodic figures; 0: none */
     int      bug;             /* ClientBug */
+    /* discovering the instances from a registry (discovery.h); registry "" = the static
+     * target group */
+    char     registry[DSIM_PARAM_STRING_MAX];     /* the registry group's id */
+    char     service_name[DSIM_PARAM_STRING_MAX]; /* the service to list; "" = target */
+    DsimTime fetch_interval, registry_timeout;
+    int64_t  home;
 } ClientConfig;
 
 typedef enum {
@@ -165,6 +195,7 @@ typedef enum {
     CLIENT_SHED_BREAKER, /* no backend's breaker let a first attempt through */
     CLIENT_SHED_BULKHEAD,
     CLIENT_BUDGET_EXHAUSTED, /* a retry was due and the budget refused it */
+    CLIENT_NO_INSTANCES, /* discovery listed no instance (yet): Ribbon's "no instances available" */
     CLIENT_N_OUTCOMES,
 } ClientOutcome;
 
@@ -174,7 +205,8 @@ typedef enum {
 typedef struct {
     uint64_t seq;         /* 1, 2, ...; 0: free */
     uint64_t key;
-    uint64_t tried;       /* bit b: an attempt went to backend b */
+    uint64_t tried;       /* bit b: an attempt went to backend b (renumbered with the backends) */
+    uint64_t trace;       /* the id of its first attempt: the trace its other attempts join */
     DsimTime arrived;
     DsimTime last_wait;   /* the previous backoff (decorrelated jitter) */
     uint32_t gen;         /* bumped when the slot is freed: stale tags are caught */
@@ -186,11 +218,18 @@ typedef struct {
     uint8_t  pad;
 } ClientRequest;
 
+/* Backends are numbered 0 .. n-1 in ascending node id, the numbers of the Lb; every array
+ * indexed by backend number (breaker, silent, the requests' tried bits) is renumbered with the
+ * backends when the discovered list changes, keyed by node id. */
 typedef struct {
-    DsimNodeId first;     /* the target group: nodes first .. first + n - 1 */
-    uint32_t   n;
+    DsimNodeId backend[LB_MAX_BACKENDS]; /* the backends' node ids, ascending */
+    uint32_t   n;         /* static: the target group's size; discovery: what the cache lists */
     Lb         lb;
     Breaker    breaker[LB_MAX_BACKENDS];
+    uint32_t   silent[LB_MAX_BACKENDS]; /* attempts timed out since the backend last answered */
+    DiscoveryCache cache; /* started when cfg->registry is set */
+    uint64_t   fetches_seen; /* cache.fetches already acted on */
+    DsimTime   list_at;      /* when the current list was fetched; -1: none yet */
     RetryBudget budget;
     Bulkhead   bulkhead;
     uint64_t   workload_rng; /* arrivals and keys: see client.c */
@@ -205,8 +244,8 @@ typedef struct {
     DsimTime   first_violation;
     /* the current report window */
     uint32_t   win_requests, win_finished, win_errors, win_attempts;
-    uint32_t   win_calls[LB_MAX_BACKENDS];
-    bool       up, stopped;
+    GArray    *win_calls;    /* uint32_t by DsimNodeId: attempts sent to that node */
+    bool       up, stopped, discovering;
 } ClientNode;
 
 /* Parses "3,1,1" into @n weights (missing ones are 1); false on a malformed list. */

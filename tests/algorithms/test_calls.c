@@ -144,7 +144,8 @@ static void clr_response(void *state, DsimCtx *ctx, const DsimResponse *r)
     c->done[r->tag] = true;
     c->status[r->tag] = r->status;
     c->latency[r->tag] = r->latency;
-    memcpy(c->body[r->tag], r->body, MIN(r->size, 7u));
+    if (r->size > 0) /* a TIMEOUT has no body */
+        memcpy(c->body[r->tag], r->body, MIN(r->size, 7u));
     c->outcomes++;
 }
 

@@ -90,7 +90,8 @@ static void ask_response(void *state, DsimCtx *ctx, const DsimResponse *r)
 {
     Asker *a = state;
     a->status[r->tag] = r->status;
-    memcpy(a->why[r->tag], r->body, MIN(r->size, 15u));
+    if (r->size > 0) /* OK and TIMEOUT have no body here */
+        memcpy(a->why[r->tag], r->body, MIN(r->size, 15u));
     a->done++;
 }
 

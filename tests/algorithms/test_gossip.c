@@ -68,14 +68,6 @@ static const HarnessTimer *timer_of(const Harness *h, unsigned kind)
     return NULL;
 }
 
-static unsigned count_metric(const Harness *h, const char *name)
-{
-    unsigned n = 0;
-    for (unsigned i = 0; i < harness_n_metrics(h); i++)
-        n += strcmp(harness_metric(h, i)->name, name) == 0;
-    return n;
-}
-
 /* ---- rumor mongering: push ------------------------------------------------------ */
 
 static void test_origin_injects_at_start_and_pushes_from_the_next_round(void)
@@ -86,8 +78,8 @@ static void test_origin_injects_at_start_and_pushes_from_the_next_round(void)
     /* the injection counts as informing the origin at time 0 */
     CU_ASSERT_EQUAL(entry(h, 1)->version, 1);
     CU_ASSERT_EQUAL(entry(h, 1)->phase, GOSSIP_HOT);
-    CU_ASSERT_EQUAL(count_metric(h, "informed_at_seconds"), 1);
-    CU_ASSERT_EQUAL(count_metric(h, "predicted_rounds"), 1);
+    CU_ASSERT_EQUAL(harness_count_metric(h, "informed_at_seconds"), 1);
+    CU_ASSERT_EQUAL(harness_count_metric(h, "predicted_rounds"), 1);
     CU_ASSERT_EQUAL(harness_n_sent(h), 0);
 
     /* sync rounds: learned in round 0, pushed at the member's slot in round 1 */
@@ -123,7 +115,7 @@ static void test_a_member_never_pushes_back_to_the_one_it_heard_from(void)
 
     deliver(h, 4, GOSSIP_MSG_PUSH, &K1V1, 1, NULL, 0, NULL, 0);
     CU_ASSERT_EQUAL(entry(h, 1)->source, 4);
-    CU_ASSERT_EQUAL(count_metric(h, "informed_at_seconds"), 1);
+    CU_ASSERT_EQUAL(harness_count_metric(h, "informed_at_seconds"), 1);
     CU_ASSERT_EQUAL(harness_n_sent(h), 0); /* stop=never: no feedback needed */
 
     harness_fire_timer(h, timer_of(h, GOSSIP_TIMER_ROUND)->id);
@@ -167,7 +159,7 @@ static void test_counter_loses_interest_after_c_useless_contacts(void)
     CU_ASSERT_EQUAL(entry(h, 1)->useless, 1);
     deliver(h, 6, GOSSIP_MSG_REPLY, NULL, 0, &K1V1, 1, NULL, 0);
     CU_ASSERT_EQUAL(entry(h, 1)->phase, GOSSIP_COLD);
-    CU_ASSERT_EQUAL(count_metric(h, "duplicates"), 1);
+    CU_ASSERT_EQUAL(harness_count_metric(h, "duplicates"), 1);
     CU_ASSERT_EQUAL(((GossipNode *) harness_state(h))->n_hot, 0);
 
     /* cold: the next tick sends nothing and the member falls silent */
@@ -196,7 +188,7 @@ static void test_feedback_for_an_older_version_does_not_count(void)
     harness_set_param(h, "keys", "1");
     harness_init(h); /* injects k1v1 then k1v2 */
     CU_ASSERT_EQUAL(entry(h, 1)->version, 2);
-    CU_ASSERT_EQUAL(count_metric(h, "informed_at_seconds"), 2);
+    CU_ASSERT_EQUAL(harness_count_metric(h, "informed_at_seconds"), 2);
     deliver(h, 5, GOSSIP_MSG_REPLY, NULL, 0, &K1V1, 1, NULL, 0);
     CU_ASSERT_EQUAL(entry(h, 1)->phase, GOSSIP_HOT);
 }
@@ -211,7 +203,7 @@ static void test_a_newer_version_supersedes_and_counts_every_update_it_covers(vo
     deliver(h, 1, GOSSIP_MSG_PUSH, &k2v3, 1, NULL, 0, NULL, 0);
     CU_ASSERT_EQUAL(entry(h, 2)->version, 3);
     /* updates 2, 4 and 6 write key 2 at versions 1, 2, 3: learning v3 informs of all three */
-    CU_ASSERT_EQUAL(count_metric(h, "informed_at_seconds"), 3);
+    CU_ASSERT_EQUAL(harness_count_metric(h, "informed_at_seconds"), 3);
     deliver(h, 2, GOSSIP_MSG_PUSH, &k2v1, 1, NULL, 0, NULL, 0);
     CU_ASSERT_EQUAL(entry(h, 2)->version, 3);
     CU_ASSERT_EQUAL(entry(h, 2)->duplicates, 1);

@@ -51,14 +51,6 @@ static const HarnessTimer *timer_of(const Harness *h, unsigned kind)
 
 static const SwimNode *node(Harness *h) { return harness_state(h); }
 
-static unsigned count_metric(const Harness *h, const char *name)
-{
-    unsigned n = 0;
-    for (unsigned i = 0; i < harness_n_metrics(h); i++)
-        n += strcmp(harness_metric(h, i)->name, name) == 0;
-    return n;
-}
-
 /* Fires the member's next tick and returns the target of the ping it sent. */
 static uint32_t tick(Harness *h)
 {
@@ -159,7 +151,7 @@ static void test_an_unanswered_probe_is_suspected_then_confirmed_after_the_timeo
     uint32_t target = tick(h);
     tick(h); /* the end of the period: no ack came */
     CU_ASSERT_EQUAL(node(h)->view[target].status, SWIM_SUSPECT);
-    CU_ASSERT_EQUAL(count_metric(h, "suspected_at_seconds"), 1);
+    CU_ASSERT_EQUAL(harness_count_metric(h, "suspected_at_seconds"), 1);
     const HarnessTimer *t = timer_of(h, SWIM_TIMER_SUSPECT);
     CU_ASSERT_FATAL(t != NULL);
     /* the default: suspicion_mult 3 * ceil(log10(21)) = 2 periods -> 6 s */
@@ -168,8 +160,8 @@ static void test_an_unanswered_probe_is_suspected_then_confirmed_after_the_timeo
     harness_clear(h);
     harness_fire_timer(h, t->id);
     CU_ASSERT_EQUAL(node(h)->view[target].status, SWIM_DEAD);
-    CU_ASSERT_EQUAL(count_metric(h, "confirmed_at_seconds"), 1);
-    CU_ASSERT_EQUAL(count_metric(h, "dead_known_at_seconds"), 1);
+    CU_ASSERT_EQUAL(harness_count_metric(h, "confirmed_at_seconds"), 1);
+    CU_ASSERT_EQUAL(harness_count_metric(h, "dead_known_at_seconds"), 1);
 }
 
 static void test_a_refuted_suspicion_is_not_confirmed(void)
@@ -196,7 +188,7 @@ static void test_a_suspected_member_refutes_with_a_higher_incarnation(void)
     SwimUpdate suspect = { .member = 4, .incarnation = 0, .kind = SWIM_UPDATE_SUSPECT };
     deliver(h, 3, SWIM_MSG_PING, 1, 4, SWIM_NOBODY, &suspect, 1);
     CU_ASSERT_EQUAL(node(h)->view[4].incarnation, 1);
-    CU_ASSERT_EQUAL(count_metric(h, "refuted"), 1);
+    CU_ASSERT_EQUAL(harness_count_metric(h, "refuted"), 1);
     /* the ack it sent carries the refutation */
     const SwimBody *b = body(h, 0);
     CU_ASSERT_EQUAL_FATAL(b->n_updates, 1);
@@ -259,12 +251,12 @@ static void test_reinstatement_is_ordered_by_incarnation(void)
     deliver(h, 3, SWIM_MSG_PING, 1, 0, SWIM_NOBODY, u, G_N_ELEMENTS(u));
     CU_ASSERT_EQUAL(node(h)->view[5].status, SWIM_DEAD);
     CU_ASSERT_EQUAL(node(h)->view[5].incarnation, 2);
-    CU_ASSERT_EQUAL(count_metric(h, "reinstated_at_seconds"), 0);
+    CU_ASSERT_EQUAL(harness_count_metric(h, "reinstated_at_seconds"), 0);
     SwimUpdate newer = { .member = 5, .incarnation = 3, .kind = SWIM_UPDATE_ALIVE };
     deliver(h, 3, SWIM_MSG_PING, 2, 0, SWIM_NOBODY, &newer, 1);
     CU_ASSERT_EQUAL(node(h)->view[5].status, SWIM_ALIVE);
     CU_ASSERT_EQUAL(node(h)->view[5].incarnation, 3);
-    CU_ASSERT_EQUAL(count_metric(h, "reinstated_at_seconds"), 1);
+    CU_ASSERT_EQUAL(harness_count_metric(h, "reinstated_at_seconds"), 1);
     /* and the Confirm it overrode no longer applies */
     SwimUpdate old = { .member = 5, .incarnation = 2, .kind = SWIM_UPDATE_CONFIRM };
     deliver(h, 3, SWIM_MSG_PING, 3, 0, SWIM_NOBODY, &old, 1);
@@ -334,7 +326,7 @@ static void test_a_member_confirmed_while_alive_rejoins_at_a_higher_incarnation(
     harness_init(h);
     SwimUpdate confirm = { .member = 2, .incarnation = 0, .kind = SWIM_UPDATE_CONFIRM };
     deliver(h, 1, SWIM_MSG_PING, 1, 2, SWIM_NOBODY, &confirm, 1);
-    CU_ASSERT_EQUAL(count_metric(h, "false_positive"), 1);
+    CU_ASSERT_EQUAL(harness_count_metric(h, "false_positive"), 1);
     const SwimBody *b = body(h, 0);
     CU_ASSERT_EQUAL_FATAL(b->n_updates, 1);
     CU_ASSERT_EQUAL(b->updates[0].kind, SWIM_UPDATE_JOIN);
@@ -464,7 +456,7 @@ static void test_a_push_is_merged_and_answered_with_the_refuted_view(void)
     };
     harness_clear(h);
     deliver(h, 3, SWIM_MSG_SYNC, 0, 3, SWIM_NOBODY, view, 4);
-    CU_ASSERT_EQUAL(count_metric(h, "false_positive"), 1);
+    CU_ASSERT_EQUAL(harness_count_metric(h, "false_positive"), 1);
     CU_ASSERT_EQUAL(node(h)->view[1].incarnation, 1);
     CU_ASSERT_EQUAL(node(h)->view[0].status, SWIM_ALIVE);
     DsimNodeId to;
@@ -494,8 +486,8 @@ static void test_the_answer_to_a_push_reinstates_the_member(void)
     harness_clear(h);
     deliver(h, 1, SWIM_MSG_SYNC_ACK, 0, 3, SWIM_NOBODY, view, 4);
     CU_ASSERT_EQUAL(node(h)->view[1].status, SWIM_ALIVE);
-    CU_ASSERT_EQUAL(count_metric(h, "reinstated_at_seconds"), 1);
-    CU_ASSERT_EQUAL(count_metric(h, "reconnected_at_seconds"), 1);
+    CU_ASSERT_EQUAL(harness_count_metric(h, "reinstated_at_seconds"), 1);
+    CU_ASSERT_EQUAL(harness_count_metric(h, "reconnected_at_seconds"), 1);
     CU_ASSERT_EQUAL(harness_n_sent(h), 0); /* the exchange ends here */
 }
 

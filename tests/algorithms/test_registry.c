@@ -60,23 +60,6 @@ static DsimCallStatus status_of(const Harness *h, DsimCallId call)
     return r->status;
 }
 
-static unsigned count_metric(const Harness *h, const char *name)
-{
-    unsigned n = 0;
-    for (unsigned i = 0; i < harness_n_metrics(h); i++)
-        n += strcmp(harness_metric(h, i)->name, name) == 0;
-    return n;
-}
-
-static double last_metric(const Harness *h, const char *name)
-{
-    for (unsigned i = harness_n_metrics(h); i-- > 0;) {
-        if (strcmp(harness_metric(h, i)->name, name) == 0)
-            return harness_metric(h, i)->value;
-    }
-    return -1;
-}
-
 static unsigned n_leases(Harness *h)
 {
     return ((const RegistryNode *) harness_state(h))->leases->len;
@@ -150,9 +133,9 @@ static void test_a_lease_not_renewed_expires_and_goes_at_the_next_eviction_tick(
     tick(h, DSIM_S(120));
     CU_ASSERT_EQUAL(n_leases(h), 1);
     CU_ASSERT_PTR_NULL(registry_find(harness_state(h), "i", i1));
-    CU_ASSERT_EQUAL(count_metric(h, "evicted"), 1);
-    CU_ASSERT_DOUBLE_EQUAL(last_metric(h, "evicted"), 119.0, 1e-9); /* silent since 1 s */
-    CU_ASSERT_EQUAL(last_metric(h, "registry_size"), 1);
+    CU_ASSERT_EQUAL(harness_count_metric(h, "evicted"), 1);
+    CU_ASSERT_DOUBLE_EQUAL(harness_last_metric(h, "evicted"), 119.0, 1e-9); /* silent since 1 s */
+    CU_ASSERT_EQUAL(harness_last_metric(h, "registry_size"), 1);
     tick(h, DSIM_S(180));
     CU_ASSERT_EQUAL(n_leases(h), 0); /* i2, renewed at 31 s, expired at 121 s */
 }
@@ -230,12 +213,12 @@ static void test_self_preservation_stops_eviction_below_the_threshold_and_resume
     CU_ASSERT_EQUAL(registry_renewal_threshold(harness_state(h), harness_config(h)), 17);
     renew_all(h, i1, 10, DSIM_S(30));
     tick(h, DSIM_S(60)); /* the first window started with the node: not judged */
-    CU_ASSERT_EQUAL(count_metric(h, "self_preservation"), 0);
+    CU_ASSERT_EQUAL(harness_count_metric(h, "self_preservation"), 0);
     renew_all(h, i1, 10, DSIM_S(90));
     renew_all(h, i1 + 7, 3, DSIM_S(119)); /* then 7 instances fall silent: a partition */
     tick(h, DSIM_S(120));
-    CU_ASSERT_EQUAL(last_metric(h, "renewals_last_window"), 13);
-    CU_ASSERT_EQUAL(last_metric(h, "self_preservation"), 1);
+    CU_ASSERT_EQUAL(harness_last_metric(h, "renewals_last_window"), 13);
+    CU_ASSERT_EQUAL(harness_last_metric(h, "self_preservation"), 1);
     CU_ASSERT_TRUE(((const RegistryNode *) harness_state(h))->preserving);
     renew_all(h, i1 + 7, 3, DSIM_S(150));
     renew_all(h, i1 + 7, 3, DSIM_S(179));
@@ -245,20 +228,20 @@ static void test_self_preservation_stops_eviction_below_the_threshold_and_resume
     harness_clear(h);
     tick(h, DSIM_S(240));
     CU_ASSERT_EQUAL(n_leases(h), 10);                /* expired at 180 s, kept */
-    CU_ASSERT_EQUAL(last_metric(h, "lingering_expired"), 7);
-    CU_ASSERT_EQUAL(count_metric(h, "self_preservation"), 0); /* sampled at changes only */
-    CU_ASSERT_EQUAL(count_metric(h, "evicted"), 0);
+    CU_ASSERT_EQUAL(harness_last_metric(h, "lingering_expired"), 7);
+    CU_ASSERT_EQUAL(harness_count_metric(h, "self_preservation"), 0); /* sampled at changes only */
+    CU_ASSERT_EQUAL(harness_count_metric(h, "evicted"), 0);
 
     /* the partition heals: 9 renew, one of the 7 had died meanwhile */
     renew_all(h, i1 + 1, 9, DSIM_S(250));
     renew_all(h, i1 + 1, 9, DSIM_S(280));
     harness_clear(h);
     tick(h, DSIM_S(300));
-    CU_ASSERT_EQUAL(last_metric(h, "renewals_last_window"), 18);
-    CU_ASSERT_EQUAL(last_metric(h, "self_preservation"), 0);
+    CU_ASSERT_EQUAL(harness_last_metric(h, "renewals_last_window"), 18);
+    CU_ASSERT_EQUAL(harness_last_metric(h, "self_preservation"), 0);
     CU_ASSERT_EQUAL(n_leases(h), 9);
     CU_ASSERT_PTR_NULL(registry_find(harness_state(h), "i", i1));
-    CU_ASSERT_DOUBLE_EQUAL(last_metric(h, "evicted"), 210.0, 1e-9); /* silent since 90 s */
+    CU_ASSERT_DOUBLE_EQUAL(harness_last_metric(h, "evicted"), 210.0, 1e-9); /* silent since 90 s */
 
     /* and without self-preservation the 7 would have gone at 180 s */
     g_autoptr(Harness) off = new_registry(1, 0, &i1);
@@ -273,7 +256,7 @@ static void test_self_preservation_stops_eviction_below_the_threshold_and_resume
     renew_all(off, i1, 3, DSIM_S(179));
     tick(off, DSIM_S(180));
     CU_ASSERT_EQUAL(n_leases(off), 3);
-    CU_ASSERT_EQUAL(count_metric(off, "self_preservation"), 0);
+    CU_ASSERT_EQUAL(harness_count_metric(off, "self_preservation"), 0);
 }
 
 /* AbstractInstanceRegistry.evict(): "evictionLimit = registrySize - registrySizeThreshold",
@@ -288,8 +271,8 @@ static void test_the_eviction_limit_keeps_a_burst_from_wiping_the_catalog(void)
         direct(h, REGISTRY_REGISTER, i1 + k);
     tick(h, DSIM_S(120));
     CU_ASSERT_EQUAL(n_leases(h), 8);
-    CU_ASSERT_EQUAL(count_metric(h, "evicted"), 2);
-    CU_ASSERT_EQUAL(last_metric(h, "lingering_expired"), 8);
+    CU_ASSERT_EQUAL(harness_count_metric(h, "evicted"), 2);
+    CU_ASSERT_EQUAL(harness_last_metric(h, "lingering_expired"), 8);
     tick(h, DSIM_S(180)); /* 8 - floor(8 * 0.85) = 2 */
     CU_ASSERT_EQUAL(n_leases(h), 6);
     tick(h, DSIM_S(240)); /* 6 - floor(5.1) = 1 */
@@ -630,8 +613,8 @@ static void test_the_discovery_cache_refreshes_fails_over_and_keeps_the_last_lis
     CU_ASSERT_EQUAL(list[2], 9);
     CU_ASSERT_EQUAL(w->cache.source, 3);
     CU_ASSERT_EQUAL(w->cache.version, 7);
-    CU_ASSERT_EQUAL(last_metric(h, "listed_instances"), 3);
-    CU_ASSERT_DOUBLE_EQUAL(last_metric(h, "response_age_seconds"), 25.01, 1e-9);
+    CU_ASSERT_EQUAL(harness_last_metric(h, "listed_instances"), 3);
+    CU_ASSERT_DOUBLE_EQUAL(harness_last_metric(h, "response_age_seconds"), 25.01, 1e-9);
 
     /* the next tick's fetch times out at reg2, then fails at reg3: the list stays */
     DsimTimerId t = 0;
@@ -655,9 +638,9 @@ static void test_the_discovery_cache_refreshes_fails_over_and_keeps_the_last_lis
     const DsimNodeId second[] = { 7, 9, 10 };
     answer_fetch(h, last_call(h), DSIM_S(30), second, 3);
     CU_ASSERT_EQUAL(w->cache.source, 2);
-    CU_ASSERT_EQUAL(count_metric(h, "disappeared_at_seconds"), 1);
-    CU_ASSERT_EQUAL(last_metric(h, "disappeared_at_seconds"), 35);
-    CU_ASSERT_EQUAL(count_metric(h, "appeared_at_seconds"), 1);
+    CU_ASSERT_EQUAL(harness_count_metric(h, "disappeared_at_seconds"), 1);
+    CU_ASSERT_EQUAL(harness_last_metric(h, "disappeared_at_seconds"), 35);
+    CU_ASSERT_EQUAL(harness_count_metric(h, "appeared_at_seconds"), 1);
     CU_ASSERT_EQUAL(discovery_age(&w->cache, DSIM_S(40)), DSIM_S(5));
 }
 

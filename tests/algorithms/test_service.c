@@ -1,12 +1,16 @@
 /* test_service.c - the service stack's first slice: service instances (capacity, queue,
  * deadlines, failure modes, rate limiting), the load-balancing policies of lb.h, and the
  * client's patterns (retries with backoff, failfast/failsafe/forking, retry budget, breakers,
- * bulkhead), one behaviour per test; then small worlds for what needs a whole run (the
- * breaker's effect on the error ratio, the bug variant caught, p2c against round robin).
+ * bulkhead), one behaviour per test; discovery through the registry (an instance registers, a
+ * client balances over what its cache lists and follows changes, the balancer keeps a staying
+ * instance's keys and breaker), and a request's attempts as one trace; then small worlds for
+ * what needs a whole run (the breaker's effect on the error ratio, the bug variant caught, p2c
+ * against round robin, instances found through a registry, retries in one trace).
  */
 #include <CUnit/CUnit.h>
 #include <string.h>
 
+#include "algorithms/registry/discovery.h"
 #include "algorithms/service/lb.h"
 #include "algorithms/service/service.h"
 #include "sim/scenario.h"
@@ -24,24 +28,6 @@ static const HarnessTimer *pending_timer(const Harness *h, unsigned kind)
             return t;
     }
     return NULL;
-}
-
-static unsigned count_metric(const Harness *h, const char *name)
-{
-    unsigned n = 0;
-    for (unsigned i = 0; i < harness_n_metrics(h); i++)
-        n += strcmp(harness_metric(h, i)->name, name) == 0;
-    return n;
-}
-
-/* The last value recorded for @name; -1 when none. */
-static double last_metric(const Harness *h, const char *name)
-{
-    for (unsigned i = harness_n_metrics(h); i-- > 0;) {
-        if (strcmp(harness_metric(h, i)->name, name) == 0)
-            return harness_metric(h, i)->value;
-    }
-    return -1;
 }
 
 /* The response the node gave to @call, or NULL. */
@@ -97,7 +83,7 @@ static void test_an_instance_serves_workers_at_once_queues_the_rest_and_sheds_be
     CU_ASSERT_EQUAL(harness_response(h, 0)->call, id[4]);
     CU_ASSERT_EQUAL(harness_response(h, 0)->status, DSIM_CALL_FAIL);
     CU_ASSERT_TRUE(body_is(harness_response(h, 0), SERVICE_FAIL_OVERLOADED));
-    CU_ASSERT_EQUAL(count_metric(h, "service_rejected_overload"), 1);
+    CU_ASSERT_EQUAL(harness_count_metric(h, "service_rejected_overload"), 1);
 
     /* the first finishes at 10 ms; its worker takes the oldest waiting request */
     harness_fire_timer(h, harness_timer(h, 0)->id);
@@ -107,15 +93,15 @@ static void test_an_instance_serves_workers_at_once_queues_the_rest_and_sheds_be
     CU_ASSERT_EQUAL(r->status, DSIM_CALL_OK);
     CU_ASSERT_EQUAL(s->queue_len, 1);
     CU_ASSERT_EQUAL(s->workers[harness_timer(h, 0)->arg].call, id[2]);
-    CU_ASSERT_EQUAL(last_metric(h, "service_latency_seconds"), 0.010);
-    CU_ASSERT_EQUAL(last_metric(h, "service_queue_wait_seconds"), 0.0);
+    CU_ASSERT_EQUAL(harness_last_metric(h, "service_latency_seconds"), 0.010);
+    CU_ASSERT_EQUAL(harness_last_metric(h, "service_queue_wait_seconds"), 0.0);
 
     /* id[2] waited 10 ms and was served for 10 ms */
     harness_fire_timer(h, harness_timer(h, 1)->id); /* id[1]: takes id[3] */
     harness_fire_timer(h, harness_timer(h, 2)->id); /* id[2] */
     CU_ASSERT_EQUAL(response_to(h, id[2])->status, DSIM_CALL_OK);
-    CU_ASSERT_EQUAL(last_metric(h, "service_latency_seconds"), 0.020);
-    CU_ASSERT_EQUAL(last_metric(h, "service_queue_wait_seconds"), 0.010);
+    CU_ASSERT_EQUAL(harness_last_metric(h, "service_latency_seconds"), 0.020);
+    CU_ASSERT_EQUAL(harness_last_metric(h, "service_queue_wait_seconds"), 0.010);
     CU_ASSERT_EQUAL(s->served, 3);
 }
 
@@ -135,7 +121,7 @@ static void test_a_queued_request_whose_caller_gave_up_is_dropped_without_work(v
     CU_ASSERT_PTR_NULL(response_to(h, b));
     const ServiceNode *s = harness_state(h);
     CU_ASSERT_EQUAL(s->expired, 1);
-    CU_ASSERT_EQUAL(count_metric(h, "service_expired"), 1);
+    CU_ASSERT_EQUAL(harness_count_metric(h, "service_expired"), 1);
     CU_ASSERT_EQUAL(s->workers[0].call, c);
     CU_ASSERT_EQUAL(s->queue_len, 0);
 
@@ -159,8 +145,8 @@ static void test_error_rate_one_fails_every_request_after_its_work(void)
     const HarnessResponse *r = response_to(h, a);
     CU_ASSERT_EQUAL(r->status, DSIM_CALL_FAIL);
     CU_ASSERT_TRUE(body_is(r, SERVICE_FAIL_ERROR));
-    CU_ASSERT_EQUAL(count_metric(h, "service_errors"), 1);
-    CU_ASSERT_EQUAL(count_metric(h, "service_served"), 0);
+    CU_ASSERT_EQUAL(harness_count_metric(h, "service_errors"), 1);
+    CU_ASSERT_EQUAL(harness_count_metric(h, "service_served"), 0);
 }
 
 static void test_degradation_hits_the_chosen_members_in_its_window_only(void)
@@ -465,6 +451,52 @@ static void test_hash_policies_walk_past_excluded_backends(void)
     }
 }
 
+static void test_an_update_keeps_a_staying_backends_count_keys_and_cursor(void)
+{
+    /* five backends, then backend 13 (number 2) leaves and 16 joins */
+    uint64_t after_ids[5] = { 11, 12, 14, 15, 16 };
+    LbPolicy policies[] = { LB_ROUND_ROBIN, LB_RING_HASH, LB_MAGLEV };
+    for (unsigned p = 0; p < G_N_ELEMENTS(policies); p++) {
+        Lb lb;
+        lb_init(&lb, policies[p], 5, ids5, NULL);
+        lb_started(&lb, 3); /* id 14: one request in flight */
+        lb_started(&lb, 2); /* id 13: dropped with it */
+        g_autofree uint64_t *before = g_new(uint64_t, N_KEYS);
+        for (unsigned k = 0; k < N_KEYS; k++)
+            before[k] = lb.id[lb_pick(&lb, k, 0, 0, NULL)];
+        lb.next = 7; /* as if seven picks were made */
+        lb_update(&lb, 5, after_ids, NULL);
+        CU_ASSERT_EQUAL(lb_find(&lb, 14), 2);
+        CU_ASSERT_EQUAL(lb_find(&lb, 13), LB_NONE);
+        CU_ASSERT_EQUAL(lb.in_flight[2], 1);
+        CU_ASSERT_EQUAL(lb.in_flight[0] + lb.in_flight[1] + lb.in_flight[3] + lb.in_flight[4], 0);
+        CU_ASSERT_EQUAL(lb.next, 2); /* Ribbon: the counter modulo the new count */
+        unsigned moved = 0, others = 0, to_new = 0;
+        for (unsigned k = 0; k < N_KEYS; k++) {
+            uint64_t now = lb.id[lb_pick(&lb, k, 0, 0, NULL)];
+            if (policies[p] == LB_ROUND_ROBIN || before[k] == 13)
+                continue;
+            others++;
+            to_new += now == 16;
+            moved += now != before[k];
+        }
+        if (policies[p] == LB_RING_HASH) /* only the keys the newcomer takes move */
+            CU_ASSERT_EQUAL(moved, to_new);
+        if (policies[p] == LB_MAGLEV) /* a few more: the table is refilled in turns */
+            CU_ASSERT_TRUE(moved - to_new < others / 20);
+        lb_clear(&lb);
+    }
+    /* no backends at all: every pick is LB_NONE, until an update brings some */
+    Lb lb;
+    lb_init(&lb, LB_MAGLEV, 0, NULL, NULL);
+    CU_ASSERT_EQUAL(lb_pick(&lb, 1, 0, 0, NULL), LB_NONE);
+    lb_update(&lb, 2, ids5, NULL);
+    CU_ASSERT_NOT_EQUAL(lb_pick(&lb, 1, 0, 0, NULL), LB_NONE);
+    lb_update(&lb, 0, NULL, NULL);
+    CU_ASSERT_EQUAL(lb_pick(&lb, 1, 0, 0, NULL), LB_NONE);
+    lb_clear(&lb);
+}
+
 /* ---- the client ----------------------------------------------------------------------------- */
 
 /* Client c1 calling a group "s" of @n instances (node ids 1 .. n). */
@@ -508,7 +540,7 @@ static void test_the_client_calls_its_target_in_turn_at_its_rate(void)
     CU_ASSERT_TRUE(sum / 300 > DSIM_MS(8) && sum / 300 < DSIM_MS(12));
     const ClientNode *c = harness_state(h);
     CU_ASSERT_EQUAL(c->outcomes[CLIENT_OK], 300);
-    CU_ASSERT_EQUAL(count_metric(h, "request_latency_seconds"), 300);
+    CU_ASSERT_EQUAL(harness_count_metric(h, "request_latency_seconds"), 300);
 }
 
 static void test_failover_retries_other_instances_after_a_growing_backoff(void)
@@ -539,8 +571,8 @@ static void test_failover_retries_other_instances_after_a_growing_backoff(void)
     CU_ASSERT_PTR_NULL(pending_timer(h, CLIENT_TIMER_RETRY));
     const ClientNode *c = harness_state(h);
     CU_ASSERT_EQUAL(c->outcomes[CLIENT_TIMED_OUT], 1);
-    CU_ASSERT_EQUAL(last_metric(h, "attempts"), 3);
-    CU_ASSERT_EQUAL(last_metric(h, "request_latency_seconds"),
+    CU_ASSERT_EQUAL(harness_last_metric(h, "attempts"), 3);
+    CU_ASSERT_EQUAL(harness_last_metric(h, "request_latency_seconds"),
                     (double) (harness_now(h) - t0) / 1e9);
     CU_ASSERT_EQUAL(c->slots->len - c->free_slots->len, 0); /* nothing left in flight */
 }
@@ -558,7 +590,7 @@ static void test_failfast_and_failsafe_make_one_attempt(void)
         const ClientNode *c = harness_state(h);
         CU_ASSERT_EQUAL(c->attempts, 1);
         CU_ASSERT_EQUAL(c->outcomes[m == 0 ? CLIENT_FAILED : CLIENT_DEGRADED], 1);
-        CU_ASSERT_EQUAL(count_metric(h, m == 0 ? "client_failed" : "client_degraded"), 1);
+        CU_ASSERT_EQUAL(harness_count_metric(h, m == 0 ? "client_failed" : "client_degraded"), 1);
     }
 }
 
@@ -638,8 +670,8 @@ static void test_a_breaker_ejects_a_failing_instance_and_probes_it_back(void)
     }
     CU_ASSERT_EQUAL(to_s1, 4);
     CU_ASSERT_EQUAL(c->breaker[0].state, BREAKER_OPEN);
-    CU_ASSERT_EQUAL(last_metric(h, "breaker_state_s1"), BREAKER_OPEN);
-    CU_ASSERT_EQUAL(last_metric(h, "breakers_open"), 1);
+    CU_ASSERT_EQUAL(harness_last_metric(h, "breaker_state_s1"), BREAKER_OPEN);
+    CU_ASSERT_EQUAL(harness_last_metric(h, "breakers_open"), 1);
 
     /* while open, every request goes to s2 */
     DsimTime opened = c->breaker[0].opened_at;
@@ -662,8 +694,8 @@ static void test_a_breaker_ejects_a_failing_instance_and_probes_it_back(void)
     }
     CU_ASSERT_TRUE(probed);
     CU_ASSERT_EQUAL(c->breaker[0].state, BREAKER_CLOSED);
-    CU_ASSERT_EQUAL(last_metric(h, "breaker_state_s1"), BREAKER_CLOSED);
-    CU_ASSERT_EQUAL(last_metric(h, "breakers_open"), 0);
+    CU_ASSERT_EQUAL(harness_last_metric(h, "breaker_state_s1"), BREAKER_CLOSED);
+    CU_ASSERT_EQUAL(harness_last_metric(h, "breakers_open"), 0);
     CU_ASSERT_EQUAL(c->breaker_violations, 0);
 }
 
@@ -723,6 +755,250 @@ static void test_the_workload_is_the_same_whatever_the_policy(void)
     }
     CU_ASSERT_EQUAL(memcmp(delays[0], delays[1], sizeof delays[0]), 0);
     CU_ASSERT_EQUAL(memcmp(keys[0], keys[1], sizeof keys[0]), 0);
+}
+
+/* ---- discovery and traces ------------------------------------------------------------------- */
+
+/* Instance s2 of a group "s" of 3 registering with a registry "reg" of 1 (node 3). */
+static Harness *new_registering_instance(void)
+{
+    Harness *h = new_instance(1);
+    harness_set_param(h, "registry", "reg");
+    harness_set_param(h, "renew_interval", "3s");
+    DsimNodeId reg1 = harness_add_group(h, "reg", 1);
+    g_assert(reg1 == 3);
+    return h;
+}
+
+static const HarnessCall *last_call(const Harness *h)
+{
+    CU_ASSERT_FATAL(harness_n_calls(h) > 0);
+    return harness_call(h, harness_n_calls(h) - 1);
+}
+
+static void test_an_instance_registers_under_its_service_name_and_cancels_when_it_leaves(void)
+{
+    g_autoptr(Harness) h = new_registering_instance();
+    harness_set_param(h, "service_name", "orders");
+    harness_set_param(h, "register_at", "2s");
+    harness_set_param(h, "leave_at", "10s");
+    harness_init(h);
+    CU_ASSERT_EQUAL(harness_n_calls(h), 0); /* not before register_at */
+    harness_fire_timer(h, pending_timer(h, SERVICE_TIMER_REGISTER)->id);
+    const HarnessCall *c = last_call(h);
+    CU_ASSERT_EQUAL(c->to, 3);
+    CU_ASSERT_EQUAL(c->method, REGISTRY_REGISTER);
+    RegistryInstanceReq req;
+    memcpy(&req, g_bytes_get_data(c->body, NULL), sizeof req);
+    CU_ASSERT_STRING_EQUAL(req.service, "orders");
+    CU_ASSERT_EQUAL(req.instance, 1);
+    harness_outcome(h, c->id, DSIM_CALL_OK, NULL, 0);
+    const ServiceNode *s = harness_state(h);
+    CU_ASSERT_EQUAL(s->reg.phase, REGISTRANT_REGISTERED);
+
+    /* it serves as before, and its renewal tick is routed to the registrant */
+    serve(h, DSIM_S(10));
+    harness_fire_timer(h, pending_timer(h, SERVICE_TIMER_DONE)->id);
+    harness_fire_timer(h, pending_timer(h, DISCOVERY_TIMER_REGISTRANT)->id);
+    CU_ASSERT_EQUAL(harness_now(h), DSIM_S(5));
+    CU_ASSERT_EQUAL(last_call(h)->method, REGISTRY_RENEW);
+    harness_outcome(h, last_call(h)->id, DSIM_CALL_OK, NULL, 0);
+    CU_ASSERT_EQUAL(s->reg.renewals, 1);
+    CU_ASSERT_EQUAL(s->served, 1);
+
+    /* leave_at: one CANCEL, then no more renewals; calls are still served */
+    harness_fire_timer(h, pending_timer(h, SERVICE_TIMER_LEAVE)->id);
+    CU_ASSERT_EQUAL(last_call(h)->method, REGISTRY_CANCEL);
+    CU_ASSERT_TRUE(s->left);
+    CU_ASSERT_PTR_NULL(pending_timer(h, DISCOVERY_TIMER_REGISTRANT));
+    serve(h, DSIM_S(20));
+    CU_ASSERT_EQUAL(s->busy, 1);
+}
+
+/* Client c1 discovering service "s" through registry reg1 (node 1); the instances s1 .. s4
+ * are nodes 2 .. 5. Failfast, so that each request makes one attempt. */
+static Harness *new_discovering_client(void)
+{
+    Harness *h = harness_new(&client_protocol, "c", 1, 0, 7);
+    harness_set_param(h, "rate", "1/s");
+    harness_set_param(h, "report_every", "0s");
+    harness_set_param(h, "mode", "failfast");
+    harness_set_param(h, "registry", "reg");
+    DsimNodeId reg1 = harness_add_group(h, "reg", 1);
+    DsimNodeId s1 = harness_add_group(h, "s", 4);
+    g_assert(reg1 == 1 && s1 == 2);
+    return h;
+}
+
+/* The client's pending FETCH, answered OK with @ids as service "s"'s instances. */
+static void answer_fetch(Harness *h, const DsimNodeId *ids, unsigned n)
+{
+    const HarnessCall *c = last_call(h);
+    CU_ASSERT_EQUAL_FATAL(c->method, REGISTRY_FETCH);
+    size_t size = sizeof(RegistryFetchResp) + n * sizeof(RegistryEntry);
+    RegistryFetchResp *a = g_malloc0(size);
+    a->as_of = harness_now(h);
+    a->n = n;
+    for (unsigned i = 0; i < n; i++) {
+        registry_name_copy(a->entries[i].service, "s");
+        a->entries[i].instance = ids[i];
+        a->entries[i].status = REGISTRY_STATUS_UP;
+    }
+    harness_outcome(h, c->id, DSIM_CALL_OK, a, size);
+    g_free(a);
+}
+
+/* The next fetch tick: the cache calls the registry again. */
+static void next_fetch(Harness *h)
+{
+    harness_fire_timer(h, pending_timer(h, DISCOVERY_TIMER_CACHE)->id);
+}
+
+/* Lets @n requests arrive, each answered at once: TIMEOUT when it went to @timeout_node, else
+ * OK. Returns in @to how many went to each node (indexed by node id, 0 .. 5). */
+static void arrivals(Harness *h, unsigned n, DsimNodeId timeout_node, unsigned to[6])
+{
+    memset(to, 0, 6 * sizeof to[0]);
+    for (unsigned i = 0; i < n; i++) {
+        unsigned k = arrive(h);
+        CU_ASSERT_EQUAL_FATAL(harness_n_calls(h), k + 1);
+        const HarnessCall *c = harness_call(h, k);
+        CU_ASSERT_FATAL(c->to < 6);
+        to[c->to]++;
+        harness_outcome(h, c->id, c->to == timeout_node ? DSIM_CALL_TIMEOUT : DSIM_CALL_OK,
+                        NULL, 0);
+    }
+}
+
+static void test_the_client_balances_over_what_discovery_lists_and_follows_changes(void)
+{
+    g_autoptr(Harness) h = new_discovering_client();
+    harness_set_param(h, "breaker", "true");
+    harness_set_param(h, "breaker_window", "2");
+    harness_set_param(h, "breaker_min_calls", "2");
+    harness_set_param(h, "breaker_open_for", "1h");
+    harness_init(h);
+    const ClientNode *c = harness_state(h);
+
+    /* Eureka's client fetches at start; service "s" is the target's value */
+    const HarnessCall *f = last_call(h);
+    CU_ASSERT_EQUAL(f->to, 1);
+    CU_ASSERT_EQUAL(f->method, REGISTRY_FETCH);
+    RegistryFetchReq q;
+    memcpy(&q, g_bytes_get_data(f->body, NULL), sizeof q);
+    CU_ASSERT_STRING_EQUAL(q.service, "s");
+    /* until it answers there is no instance: Ribbon fails the request at once */
+    unsigned k = arrive(h);
+    CU_ASSERT_EQUAL(harness_n_calls(h), k);
+    CU_ASSERT_EQUAL(c->outcomes[CLIENT_NO_INSTANCES], 1);
+    CU_ASSERT_EQUAL(harness_count_metric(h, "client_no_instances"), 1);
+
+    /* s3 and s1 listed (in any order): round robin over them alone; s3 times out twice and
+     * its breaker opens */
+    const DsimNodeId first[] = { 4, 2 };
+    answer_fetch(h, first, 2);
+    DsimTime listed_at = harness_now(h);
+    CU_ASSERT_EQUAL(harness_last_metric(h, "listed_instances"), 2);
+    CU_ASSERT_EQUAL(c->n, 2);
+    unsigned to[6];
+    arrivals(h, 4, 4, to);
+    CU_ASSERT_EQUAL(to[2], 2);
+    CU_ASSERT_EQUAL(to[4], 2);
+    CU_ASSERT_EQUAL(c->breaker[1].state, BREAKER_OPEN);
+    arrivals(h, 3, 4, to);
+    CU_ASSERT_EQUAL(to[2], 3);
+
+    /* the next fetch adds s2: it takes its share; s3 keeps its open breaker under its new
+     * number */
+    next_fetch(h); /* at 30 s */
+    const DsimNodeId second[] = { 2, 3, 4 };
+    answer_fetch(h, second, 3);
+    CU_ASSERT_EQUAL(harness_count_metric(h, "appeared_at_seconds"), 1);
+    CU_ASSERT_DOUBLE_EQUAL(harness_last_metric(h, "cache_age_seconds"),
+                           (double) (harness_now(h) - listed_at) / 1e9, 1e-9);
+    CU_ASSERT_EQUAL(c->backend[2], 4);
+    CU_ASSERT_EQUAL(c->breaker[2].state, BREAKER_OPEN);
+    CU_ASSERT_EQUAL(c->breaker[1].state, BREAKER_CLOSED);
+    arrivals(h, 6, 99, to);
+    CU_ASSERT_EQUAL(to[2], 3);
+    CU_ASSERT_EQUAL(to[3], 3);
+    CU_ASSERT_EQUAL(to[4], 0);
+
+    /* s1 and s3 leave the list, s4 joins: s3's two unanswered attempts are dead calls */
+    next_fetch(h);
+    const DsimNodeId third[] = { 3, 5 };
+    answer_fetch(h, third, 2);
+    CU_ASSERT_EQUAL(harness_count_metric(h, "disappeared_at_seconds"), 2);
+    CU_ASSERT_EQUAL(harness_last_metric(h, "disappeared_at_seconds"), 60);
+    CU_ASSERT_EQUAL(harness_last_metric(h, "dead_calls"), 2); /* s3's, after s1's 0 */
+    CU_ASSERT_EQUAL(harness_last_metric(h, "listed_instances"), 2);
+    arrivals(h, 4, 99, to);
+    CU_ASSERT_EQUAL(to[3], 2);
+    CU_ASSERT_EQUAL(to[5], 2);
+    CU_ASSERT_EQUAL(c->breaker[0].state + c->breaker[1].state, BREAKER_CLOSED);
+
+    /* a failed fetch keeps the last list */
+    next_fetch(h);
+    harness_outcome(h, last_call(h)->id, DSIM_CALL_TIMEOUT, NULL, 0);
+    CU_ASSERT_EQUAL(c->n, 2);
+    CU_ASSERT_EQUAL(harness_count_metric(h, "listed_instances"), 3);
+}
+
+static void test_under_ring_hash_a_list_change_moves_only_the_keys_it_must(void)
+{
+    g_autoptr(Harness) h = new_discovering_client();
+    harness_set_param(h, "lb", "ring-hash");
+    harness_set_param(h, "keys", "100");
+    harness_init(h);
+    const DsimNodeId all[] = { 2, 3, 4, 5 }, without_s2[] = { 2, 4, 5 };
+    answer_fetch(h, all, 4);
+    DsimNodeId owner[100] = { 0 };
+    for (unsigned i = 0; i < 400; i++) {
+        unsigned k = arrive(h);
+        const HarnessCall *c = harness_call(h, k);
+        owner[((const ServiceRequest *) g_bytes_get_data(c->body, NULL))->key] = c->to;
+        harness_outcome(h, c->id, DSIM_CALL_OK, NULL, 0);
+    }
+    next_fetch(h);
+    answer_fetch(h, without_s2, 3); /* s2 (node 3) is evicted */
+    unsigned moved = 0, kept = 0;
+    for (unsigned i = 0; i < 400; i++) {
+        unsigned k = arrive(h);
+        const HarnessCall *c = harness_call(h, k);
+        uint64_t key = ((const ServiceRequest *) g_bytes_get_data(c->body, NULL))->key;
+        CU_ASSERT_NOT_EQUAL(c->to, 3);
+        if (owner[key] != 0 && owner[key] != 3) {
+            kept += c->to == owner[key];
+            moved += c->to != owner[key];
+        }
+        harness_outcome(h, c->id, DSIM_CALL_OK, NULL, 0);
+    }
+    /* Karger et al.: the ring is keyed by node id, so only s2's keys went elsewhere */
+    CU_ASSERT_EQUAL(moved, 0);
+    CU_ASSERT_TRUE(kept > 200);
+}
+
+/* A request's attempts are one trace: the first starts it, the retries join it. */
+static void test_a_requests_retries_join_its_first_attempts_trace(void)
+{
+    g_autoptr(Harness) h = new_client(3);
+    harness_set_param(h, "retries", "2");
+    harness_init(h);
+    unsigned k = arrive(h);
+    const HarnessCall *first = harness_call(h, k);
+    CU_ASSERT_EQUAL(first->opts.trace, 0); /* a new trace, whose id is the call's */
+    DsimCallId first_id = first->id;
+    for (unsigned retry = 1; retry <= 2; retry++) {
+        harness_outcome(h, last_call(h)->id, DSIM_CALL_FAIL, NULL, 0);
+        harness_fire_timer(h, pending_timer(h, CLIENT_TIMER_RETRY)->id);
+        CU_ASSERT_EQUAL_FATAL(harness_n_calls(h), k + 1 + retry);
+        CU_ASSERT_EQUAL(last_call(h)->opts.trace, first_id);
+        CU_ASSERT_EQUAL(last_call(h)->opts.parent, 0);
+    }
+    harness_outcome(h, last_call(h)->id, DSIM_CALL_OK, NULL, 0);
+    /* the next request starts a trace of its own */
+    k = arrive(h);
+    CU_ASSERT_EQUAL(harness_call(h, k)->opts.trace, 0);
 }
 
 /* ---- small worlds --------------------------------------------------------------------------- */
@@ -884,6 +1160,168 @@ static void test_load_aware_policies_send_less_to_a_slow_instance(void)
     CU_ASSERT_TRUE(p2c < 100);
 }
 
+/* Loads @xml; returns the loader's error message, or NULL when it loads. */
+static char *load_error(const char *xml)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(DsimScenario) sc = dsim_scenario_load_buffer(xml, strlen(xml), "d.xml", &error);
+    return sc != NULL ? NULL : g_strdup(error->message);
+}
+
+/* A registry reg1; instances s1, s2 and o1 registering under "s" at start, o1 leaving at 8 s;
+ * n1 registering under "s" at 4 s (a scale-out); a client discovering "s" every second, with
+ * requests from 1.5 s on. Node ids: reg1 0, s1 1, s2 2, o1 3, n1 4, c1 5. */
+static const char discovery_xml[] =
+    "<scenario name='t' seed='2' duration='12s'>"
+    "  <network><latency>uniform(1ms,3ms)</latency></network>"
+    "  <group id='reg' protocol='registry' count='1'>"
+    "    <param name='response_cache'>0s</param>"
+    "  </group>"
+    "  <group id='s' protocol='service' count='2'>"
+    "    <param name='registry'>reg</param>"
+    "  </group>"
+    "  <group id='o' protocol='service' count='1'>"
+    "    <param name='registry'>reg</param>"
+    "    <param name='service_name'>s</param>"
+    "    <param name='renew_interval'>1s</param>"
+    "    <param name='leave_at'>%s</param>"
+    "  </group>"
+    "  <group id='n' protocol='service' count='1'>"
+    "    <param name='registry'>reg</param>"
+    "    <param name='service_name'>s</param>"
+    "    <param name='register_at'>4s</param>"
+    "  </group>"
+    "  <group id='c' protocol='client' count='1'>"
+    "    <param name='registry'>%s</param>"
+    "    <param name='fetch_interval'>1s</param>"
+    "    <param name='start'>1.5s</param>"
+    "    <param name='rate'>200/s</param>"
+    "  </group>"
+    "</scenario>";
+
+/* The samples of @name in [from, to). */
+static double metric_sum(const DsimWorld *w, const char *name, DsimTime from, DsimTime to)
+{
+    const DsimTime *times;
+    const double *values;
+    size_t n = dsim_world_metric_samples(w, name, &times, &values);
+    double sum = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (times[i] >= from && times[i] < to)
+            sum += values[i];
+    }
+    return sum;
+}
+
+static void test_instances_that_register_are_found_and_those_that_leave_are_dropped(void)
+{
+    g_autofree char *xml = g_strdup_printf(discovery_xml, "8s", "reg");
+    g_autoptr(GError) error = NULL;
+    g_autoptr(DsimScenario) sc = dsim_scenario_load_buffer(xml, strlen(xml), "d.xml", &error);
+    g_assert(sc != NULL);
+    g_autoptr(DsimWorld) w = dsim_world_new(sc, sc->seed, NULL);
+    dsim_world_run(w, NULL, NULL);
+    const ClientNode *c = dsim_world_node_state(w, 5);
+    CU_ASSERT_EQUAL(c->outcomes[CLIENT_NO_INSTANCES], 0); /* listed before the first request */
+    CU_ASSERT_TRUE(c->outcomes[CLIENT_OK] > 2000);
+    /* n1 serves nothing before it registers (the windows up to 4 s), its share after the
+     * next fetch (a quarter of 200/s) */
+    CU_ASSERT_EQUAL(metric_sum(w, "calls_to_n1", 0, DSIM_S(4) + 1), 0);
+    CU_ASSERT_TRUE(metric_sum(w, "calls_to_n1", DSIM_S(6), DSIM_S(8) + 1) > 80);
+    /* o1 cancels at 8 s: the next fetch drops it; it got calls until then, none after */
+    CU_ASSERT_TRUE(metric_sum(w, "calls_to_o1", DSIM_S(8), DSIM_S(8) + 1) > 30);
+    CU_ASSERT_EQUAL(metric_sum(w, "calls_to_o1", DSIM_S(10), DSIM_S(12) + 1), 0);
+    CU_ASSERT_EQUAL_FATAL(c->n, 3);
+    CU_ASSERT_EQUAL(c->backend[0], 1);
+    CU_ASSERT_EQUAL(c->backend[1], 2);
+    CU_ASSERT_EQUAL(c->backend[2], 4);
+    const ServiceNode *o1 = dsim_world_node_state(w, 3);
+    CU_ASSERT_TRUE(o1->left);
+    CU_ASSERT_EQUAL(o1->reg.phase, REGISTRANT_CANCELLED);
+    CU_ASSERT_TRUE(dsim_world_passed(w));
+}
+
+static void test_discovery_settings_are_checked_at_load(void)
+{
+    /* the registry must be a group running the registry protocol */
+    g_autofree char *xml = g_strdup_printf(discovery_xml, "0s", "s");
+    g_autofree char *e1 = load_error(xml);
+    CU_ASSERT_FATAL(e1 != NULL);
+    CU_ASSERT_TRUE(strstr(e1, "group s runs service, not registry") != NULL);
+    g_autofree char *xml2 = g_strdup_printf(discovery_xml, "0s", "nowhere");
+    g_autofree char *e2 = load_error(xml2);
+    CU_ASSERT_TRUE(e2 != NULL && strstr(e2, "no group \"nowhere\"") != NULL);
+    /* the service name must fit the registry's wire */
+    g_autofree char *xml3 = g_strdup_printf(discovery_xml, "0s", "reg");
+    char *at = strstr(xml3, "<param name='service_name'>s</param>");
+    g_assert(at != NULL);
+    g_autofree char *xml4 = g_strdup_printf("%.*s<param name='service_name'>%s</param>%s",
+                                            (int) (at - xml3), xml3,
+                                            "a-service-name-far-too-long-for-eureka",
+                                            at + strlen("<param name='service_name'>s</param>"));
+    g_autofree char *e4 = load_error(xml4);
+    CU_ASSERT_TRUE(e4 != NULL && strstr(e4, "longer than the registry's 31 characters") != NULL);
+    /* static weights do not go with discovery */
+    g_autofree char *xml5 = g_strdup_printf(discovery_xml, "0s",
+                                            "reg</param><param name='weights'>2,1");
+    g_autofree char *e5 = load_error(xml5);
+    CU_ASSERT_TRUE(e5 != NULL && strstr(e5, "weights need a static target") != NULL);
+    /* and the scenario as written loads */
+    CU_ASSERT_PTR_NULL(load_error(xml3));
+}
+
+/* Spans: every request of a failover client over two instances, s1 of which fails every
+ * request, is one trace: the first attempt is its root, the retry a span of the same trace. */
+static void test_a_request_and_its_retries_are_one_trace_in_the_spans(void)
+{
+    const char *xml =
+        "<scenario name='t' seed='1' duration='2s'>"
+        "  <network><latency>1ms</latency></network>"
+        "  <group id='s' protocol='service' count='2'>"
+        "    <param name='degrade'>error</param>"
+        "    <param name='degrade_members'>1</param>"
+        "  </group>"
+        "  <group id='c' protocol='client' count='1'>"
+        "    <param name='rate'>50/s</param>"
+        "    <param name='stop'>1.5s</param>"
+        "    <param name='retries'>1</param>"
+        "  </group>"
+        "</scenario>";
+    g_autoptr(GError) error = NULL;
+    g_autoptr(DsimScenario) sc = dsim_scenario_load_buffer(xml, strlen(xml), "t.xml", &error);
+    g_assert(sc != NULL);
+    g_autoptr(DsimWorld) w = dsim_world_new(sc, sc->seed, NULL);
+    dsim_world_run(w, NULL, NULL);
+    const ClientNode *c = dsim_world_node_state(w, 2);
+    /* spans of the client's calls, by trace: roots (id == trace) and joined attempts */
+    g_autoptr(GHashTable) roots = g_hash_table_new(g_int64_hash, g_int64_equal);
+    unsigned n_roots = 0, joined = 0, joined_to_s2 = 0;
+    for (unsigned i = 0; i < dsim_world_n_spans(w); i++) {
+        const DsimSpan *sp = dsim_world_span(w, i);
+        if (sp->caller != 2 || sp->id != sp->trace)
+            continue;
+        n_roots++;
+        g_hash_table_add(roots, (gpointer) &sp->id);
+    }
+    for (unsigned i = 0; i < dsim_world_n_spans(w); i++) {
+        const DsimSpan *sp = dsim_world_span(w, i);
+        if (sp->caller != 2 || sp->id == sp->trace)
+            continue;
+        joined++;
+        joined_to_s2 += sp->callee == 1 && sp->status == DSIM_SPAN_OK;
+        CU_ASSERT_TRUE(g_hash_table_contains(roots, &sp->trace)); /* an earlier root's trace */
+        CU_ASSERT_EQUAL(sp->parent, 0);
+        CU_ASSERT_TRUE(sp->trace < sp->id);
+    }
+    /* one trace per request; round robin sends every other first attempt to s1, whose
+     * failure is retried on s2 in the same trace */
+    CU_ASSERT_EQUAL(n_roots, c->next_seq);
+    CU_ASSERT_EQUAL(joined, c->retries);
+    CU_ASSERT_TRUE(joined > 30);
+    CU_ASSERT_EQUAL(joined_to_s2, joined);
+    CU_ASSERT_EQUAL(c->outcomes[CLIENT_OK], c->next_seq);
+}
+
 CU_TestInfo service_tests[] = {
     { "an instance serves workers at once, queues the rest and sheds beyond",
       test_an_instance_serves_workers_at_once_queues_the_rest_and_sheds_beyond },
@@ -909,6 +1347,8 @@ CU_TestInfo service_tests[] = {
     { "maglev table is balanced and a removal moves few other keys",
       test_maglev_table_is_balanced_and_a_removal_moves_few_other_keys },
     { "hash policies walk past excluded backends", test_hash_policies_walk_past_excluded_backends },
+    { "an update keeps a staying backend's count, keys and cursor",
+      test_an_update_keeps_a_staying_backends_count_keys_and_cursor },
     { "the client calls its target in turn at its rate",
       test_the_client_calls_its_target_in_turn_at_its_rate },
     { "failover retries other instances after a growing backoff",
@@ -925,11 +1365,24 @@ CU_TestInfo service_tests[] = {
       test_the_bulkhead_sheds_requests_beyond_its_limit },
     { "the workload is the same whatever the policy",
       test_the_workload_is_the_same_whatever_the_policy },
+    { "an instance registers under its service name and cancels when it leaves",
+      test_an_instance_registers_under_its_service_name_and_cancels_when_it_leaves },
+    { "the client balances over what discovery lists and follows changes",
+      test_the_client_balances_over_what_discovery_lists_and_follows_changes },
+    { "under ring hash a list change moves only the keys it must",
+      test_under_ring_hash_a_list_change_moves_only_the_keys_it_must },
+    { "a request's retries join its first attempt's trace",
+      test_a_requests_retries_join_its_first_attempts_trace },
     { "an instance is an erlang c queue", test_an_instance_is_an_erlang_c_queue },
     { "breakers cut the errors of a failing instance",
       test_breakers_cut_the_errors_of_a_failing_instance },
     { "the ignore-breaker bug is caught", test_the_ignore_breaker_bug_is_caught },
     { "load-aware policies send less to a slow instance",
       test_load_aware_policies_send_less_to_a_slow_instance },
+    { "instances that register are found and those that leave are dropped",
+      test_instances_that_register_are_found_and_those_that_leave_are_dropped },
+    { "discovery settings are checked at load", test_discovery_settings_are_checked_at_load },
+    { "a request and its retries are one trace in the spans",
+      test_a_request_and_its_retries_are_one_trace_in_the_spans },
     CU_TEST_INFO_NULL,
 };

@@ -589,3 +589,20 @@ const HarnessMetric *harness_metric(const Harness *h, unsigned i)
     g_assert(i < h->metrics->len);
     return &g_array_index(h->metrics, HarnessMetric, i);
 }
+
+unsigned harness_count_metric(const Harness *h, const char *name)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < harness_n_metrics(h); i++)
+        n += strcmp(harness_metric(h, i)->name, name) == 0;
+    return n;
+}
+
+double harness_last_metric(const Harness *h, const char *name)
+{
+    for (unsigned i = harness_n_metrics(h); i-- > 0;) {
+        if (strcmp(harness_metric(h, i)->name, name) == 0)
+            return harness_metric(h, i)->value;
+    }
+    return -1;
+}

@@ -158,5 +158,8 @@ unsigned             harness_n_logs(const Harness *h);
 const char          *harness_log(const Harness *h, unsigned i);
 unsigned             harness_n_metrics(const Harness *h);
 const HarnessMetric *harness_metric(const Harness *h, unsigned i);
+/* How many samples of metric @name were recorded, and the last one's value (-1: none). */
+unsigned             harness_count_metric(const Harness *h, const char *name);
+double               harness_last_metric(const Harness *h, const char *name);
 
 #endif /* DSIM_TESTS_HARNESS_H */
