@@ -15,6 +15,7 @@
 #include "algorithms/registry/discovery.h"
 #include "algorithms/registry/registry.h"
 #include "algorithms/service/service.h"
+#include "algorithms/trust/trust.h"
 
 const DsimProtocol *const dsim_protocols[] = {
     &pingpong_protocol,
@@ -31,6 +32,10 @@ const DsimProtocol *const dsim_protocols[] = {
     &registry_protocol,
     &instance_protocol,
     &watcher_protocol,
+    &ca_protocol,
+    &zt_service_protocol,
+    &zt_client_protocol,
+    &attacker_protocol,
     NULL,
 };
 

@@ -1,8 +1,9 @@
 #!/bin/sh
 # bugs.sh - the regression corpus of known bugs (make check-bugs): every known-bug variant
-# of Paxos, Raft and the service client, explored over the same seeds as its correct variant, must be caught
-# (some seed fails the named check), and the correct variant must never fail a safety
-# check (an invariant or linearizability) on those seeds. Prints "N passed, N failed".
+# of Paxos, Raft, the service client and zero trust, explored over the same seeds as its
+# correct variant, must be caught (some seed fails the named check), and the correct variant
+# must never fail a safety check (an invariant or linearizability) on those seeds. Prints
+# "N passed, N failed".
 set -u
 DSIM="${DSIM:?set DSIM to the dsim binary}"
 top="${DSIM_SRCDIR:?set DSIM_SRCDIR}"
@@ -25,10 +26,11 @@ scenarios/paxos/majority-partition.xml p.bug ignore-promised-values agreement
 scenarios/paxos/dueling-proposers.xml p.bug accept-lower-ballot agreement
 scenarios/paxos/multi-leader-isolated.xml m.bug apply-before-chosen state-machine-safety
 scenarios/service/breaker.xml c.bug ignore-breaker breaker-respected
+scenarios/trust/mtls.xml s.bug authorize-by-address no-unauthorized-served
 LIST
 
 # the safety checks of a run: invariants of the protocols and linearizability
-safety='election-safety|leader-append-only|log-matching|leader-completeness|state-machine-safety|linearizable|agreement|validity|promise-monotonic|slot-agreement|breaker-respected|bulkhead-respected|limiter-conforms'
+safety='election-safety|leader-append-only|log-matching|leader-completeness|state-machine-safety|linearizable|agreement|validity|promise-monotonic|slot-agreement|breaker-respected|bulkhead-respected|limiter-conforms|no-unauthorized-served|global-limit-conforms'
 
 i=0
 while read -r scenario param bug check; do

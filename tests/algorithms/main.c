@@ -13,6 +13,7 @@ int main(int argc, char **argv)
         { .pName = "calls", .pTests = calls_tests },
         { .pName = "service", .pTests = service_tests },
         { .pName = "registry", .pTests = registry_tests },
+        { .pName = "trust", .pTests = trust_tests },
         { .pName = "gateway", .pTests = gateway_tests },
         { .pName = "faults", .pTests = faults_tests },
         { .pName = "clients", .pTests = clients_tests },

@@ -11,6 +11,7 @@ extern CU_TestInfo swim_tests[];
 extern CU_TestInfo calls_tests[];
 extern CU_TestInfo service_tests[];
 extern CU_TestInfo registry_tests[];
+extern CU_TestInfo trust_tests[];
 extern CU_TestInfo gateway_tests[];
 extern CU_TestInfo world_tests[];
 extern CU_TestInfo faults_tests[];

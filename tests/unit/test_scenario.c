@@ -666,7 +666,8 @@ static void test_group_errors(void)
     assert_error(HEAD "  <group id=\"r\" protocol=\"zab\" count=\"5\"/>\n" TAIL,
                  "t.xml:3: <group protocol=\"zab\">: unknown protocol \"zab\" (known: "
                  "pingpong, broadcast, gossip, swim, basic-paxos, multi-paxos, raft, service, "
-                 "client, gateway, limiter, registry, instance, watcher; see dsim list)");
+                 "client, gateway, limiter, registry, instance, watcher, ca, zt-service, zt-client, "
+                 "attacker; see dsim list)");
     assert_error(HEAD "  <group id=\"r\" protocol=\"pingpong\" count=\"2\">\n"
                       "    <param name=\"heartbeat\">50ms</param>\n  </group>\n" TAIL,
                  "t.xml:4: <param name=\"heartbeat\">: protocol pingpong has no parameter "
