@@ -682,6 +682,7 @@ DsimRunData *dsim_collector_finish(DsimCollector *c, const DsimWorld *w)
     d->shiviz = g_string_new_len(log->str, (gssize) log->len);
     d->spans = dsim_report_spans_json(w);
     d->calls = dsim_report_call_stats(w);
+    d->traces = dsim_report_slowest_traces(w);
 
     dsim_shiviz_free(c->shiviz);
     g_string_free(c->text, TRUE);

@@ -134,6 +134,7 @@ void dsim_run_data_free(DsimRunData *d)
     if (d->spans != NULL)
         g_string_free(d->spans, TRUE);
     dsim_call_stats_free(d->calls);
+    dsim_trace_rows_free(d->traces);
     g_string_chunk_free(d->strings);
     g_free(d);
 }
@@ -386,6 +387,25 @@ static GString *calls_tsv(const DsimRunData *d)
     return o;
 }
 
+static GString *traces_tsv(const DsimRunData *d)
+{
+    if (d->traces == NULL || d->traces->len == 0)
+        return NULL;
+    GString *o = g_string_new("# trace\tspan\tparent\tcaller\tcallee\tmethod\tstart_ns\tend_ns\tstatus\n");
+    for (unsigned i = 0; i < d->traces->len; i++) {
+        const DsimTraceRow *t = &g_array_index(d->traces, DsimTraceRow, i);
+        g_string_append_printf(o, "%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t", t->trace, t->id, t->parent);
+        put_field(o, t->caller);
+        g_string_append_c(o, '\t');
+        put_field(o, t->callee);
+        g_string_append_c(o, '\t');
+        put_field(o, t->method);
+        g_string_append_printf(o, "\t%" PRId64 "\t%" PRId64 "\t%s\n", t->start, t->end,
+                               dsim_span_status_name(t->status));
+    }
+    return o;
+}
+
 gboolean dsim_report_write_data(const DsimRunResult *r, const char *dir, GError **error)
 {
     g_assert(r->data != NULL);
@@ -409,6 +429,7 @@ gboolean dsim_report_write_data(const DsimRunResult *r, const char *dir, GError 
         { "data/metrics.tsv", metrics_tsv(d) },
         { "data/faults.tsv", faults_tsv(d) },
         { "data/calls.tsv", calls_tsv(d) },
+        { "data/traces.tsv", traces_tsv(d) },
         { "timeseries.csv", timeseries_csv(d) },
         { "metrics.prom", dsim_report_prometheus(r) },
         { "shiviz.log", d->shiviz != NULL && d->shiviz->len > 0 ? g_string_new_len(d->shiviz->str, (gssize) d->shiviz->len) : NULL },
@@ -713,6 +734,21 @@ static void calls_row(Reader *rd, char **f, unsigned n, void *data)
     g_array_append_val(ld->r->data->calls, c);
 }
 
+static void traces_row(Reader *rd, char **f, unsigned n, void *data)
+{
+    Loading *ld = data;
+    DsimTraceRow t = {
+        .trace = get_uint(rd, f[0]), .id = get_uint(rd, f[1]), .parent = get_uint(rd, f[2]),
+        .caller = g_strdup(f[3]), .callee = g_strdup(f[4]), .method = g_strdup(f[5]),
+        .start = get_int(rd, f[6]), .end = get_int(rd, f[7]), .status = DSIM_SPAN_PENDING,
+    };
+    for (int s = DSIM_SPAN_OK; s <= DSIM_SPAN_PENDING; s++) {
+        if (strcmp(f[8], dsim_span_status_name((DsimSpanStatus) s)) == 0)
+            t.status = (DsimSpanStatus) s;
+    }
+    g_array_append_val(ld->r->data->traces, t);
+}
+
 static char **steal_strv(GPtrArray *a)
 {
     g_ptr_array_add(a, NULL);
@@ -737,6 +773,7 @@ DsimRunResult *dsim_run_result_load(const char *dir, GError **error)
     d->traffic = g_array_new(FALSE, TRUE, sizeof(DsimTrafficBin));
     d->faults = g_array_new(FALSE, TRUE, sizeof(DsimFaultRow));
     d->calls = g_array_new(FALSE, TRUE, sizeof(DsimCallStat));
+    d->traces = g_array_new(FALSE, TRUE, sizeof(DsimTraceRow));
     d->series = g_ptr_array_new();
     d->strings = g_string_chunk_new(256);
     d->window_closed = DSIM_TIME_NEVER;
@@ -764,6 +801,9 @@ DsimRunResult *dsim_run_result_load(const char *dir, GError **error)
     g_autofree char *calls = g_build_filename(dir, "data", "calls.tsv", NULL);
     if (ok && g_file_test(calls, G_FILE_TEST_EXISTS))
         ok = read_lines(dir, "data/calls.tsv", 11, calls_row, &ld, error);
+    g_autofree char *traces = g_build_filename(dir, "data", "traces.tsv", NULL);
+    if (ok && g_file_test(traces, G_FILE_TEST_EXISTS))
+        ok = read_lines(dir, "data/traces.tsv", 9, traces_row, &ld, error);
     g_hash_table_destroy(ld.node_index);
     g_hash_table_destroy(ld.series);
     if (!ok)

@@ -313,6 +313,11 @@ static const char css[] =
     ".scroll{overflow-x:auto;border:1px solid #ddd;background:#fff}\n"
     "figure{margin:1em 0}figure img{max-width:100%;border:1px solid #eee}figcaption{font-size:.9em;color:#555}\n"
     "nav a{margin-right:1em}\n"
+    "div.trace{margin:.4em 0 1.2em}div.span{display:flex;align-items:center;font-size:.88em;height:1.45em}\n"
+    "div.span .who{flex:0 0 20em;box-sizing:border-box;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}\n"
+    "div.span .lane{flex:1;position:relative;height:1.05em;background:#fafafa}\n"
+    "div.span .bar{position:absolute;top:0;bottom:0;min-width:2px;background:#1f78b4;border-radius:2px}\n"
+    "div.span .bar.fail{background:#c62828}div.span .bar.timeout{background:#ef6c00}div.span .bar.lost,div.span .bar.pending{background:#888}\n"
     "svg.spacetime{font:12px system-ui,sans-serif;display:block}\n"
     "svg .axis-line,svg .tick{stroke:#ccc;stroke-width:1}svg .tick-label{text-anchor:middle;fill:#555}\n"
     "svg .lane-line{stroke:#999;stroke-width:1}svg .lane-label{text-anchor:end;dominant-baseline:middle;font-weight:bold}\n"
@@ -391,6 +396,63 @@ static void checks(GString *o, const DsimRunResult *r)
         g_string_append(o, "</td></tr>\n");
     }
     g_string_append(o, "</table>\n</section>\n");
+}
+
+/* The slowest traces as bars on a common time line per trace (a Gantt chart of the spans,
+ * as Zipkin and Jaeger draw a trace): indented by depth, offset and length in percent of the
+ * root span. */
+static void traces(GString *o, const DsimRunResult *r)
+{
+    const GArray *t = r->data != NULL ? r->data->traces : NULL;
+    if (t == NULL || t->len == 0)
+        return;
+    g_string_append(o, "<section id=\"traces\">\n<h2>Slowest traces</h2>\n<p class=\"note\">The requests "
+                       "whose root call took longest, each as its spans on one time line (times at the "
+                       "callers). Every call of the run is in <a href=\"spans.json\">spans.json</a> "
+                       "(Zipkin v2).</p>\n");
+    for (unsigned i = 0; i < t->len;) {
+        const DsimTraceRow *root = &g_array_index(t, DsimTraceRow, i);
+        unsigned end = i;
+        while (end < t->len && g_array_index(t, DsimTraceRow, end).trace == root->trace)
+            end++;
+        /* the root is the trace's earliest span; the time line spans all of them */
+        DsimTime from = root->start, to = root->end;
+        for (unsigned k = i; k < end; k++)
+            to = MAX(to, g_array_index(t, DsimTraceRow, k).end);
+        double total = (double) MAX(to - from, 1);
+        g_string_append_printf(o, "<div class=\"trace\"><p><b>trace %016" PRIx64 "</b>: %.3f ms, %u spans</p>\n",
+                               root->trace, (double) (to - from) / 1e6, end - i);
+        for (unsigned k = i; k < end; k++) {
+            const DsimTraceRow *s = &g_array_index(t, DsimTraceRow, k);
+            unsigned depth = 0; /* parents come before their children (they start first) */
+            for (uint64_t p = s->parent; p != 0 && depth < 8; depth++) {
+                uint64_t up = 0;
+                for (unsigned q = i; q < end; q++) {
+                    if (g_array_index(t, DsimTraceRow, q).id == p)
+                        up = g_array_index(t, DsimTraceRow, q).parent;
+                }
+                p = up;
+            }
+            g_string_append_printf(o, "<div class=\"span\"><span class=\"who\" style=\"padding-left:%ue"
+                                      "m\">", depth);
+            put_escaped(o, s->caller);
+            g_string_append(o, " &rarr; ");
+            put_escaped(o, s->callee);
+            g_string_append(o, " <code>");
+            put_escaped(o, s->method);
+            g_string_append_printf(o, "</code></span><span class=\"lane\"><span class=\"bar %s\" "
+                                      "style=\"left:%.2f%%;width:%.2f%%\" title=\"",
+                                   dsim_span_status_name(s->status), 100.0 * (double) (s->start - from) / total,
+                                   100.0 * (double) (s->end - s->start) / total);
+            put_time(o, s->start);
+            g_string_append(o, " + ");
+            g_string_append_printf(o, "%.3f ms, %s\"></span></span></div>\n", (double) (s->end - s->start) / 1e6,
+                                   dsim_span_status_name(s->status));
+        }
+        g_string_append(o, "</div>\n");
+        i = end;
+    }
+    g_string_append(o, "</section>\n");
 }
 
 static void figures(GString *o, const DsimRunResult *r)
@@ -624,6 +686,7 @@ gboolean dsim_report_write_html(const DsimRunResult *r, const char *dir, DsimTim
     spacetime(o, r, from, to);
     plots(o, r, dir);
     figures(o, r);
+    traces(o, r);
     files(o, dir);
     g_string_append(o, "<footer class=\"note\"><p>Written by dsim " PACKAGE_VERSION
                        ". The same scenario and seed give the same page.</p></footer>\n</body>\n</html>\n");

@@ -162,6 +162,17 @@ typedef struct {
     double   p50, p99, max; /* seconds */
 } DsimCallStat;
 
+/* One span of a trace shown in the report (the slowest traces): times are the caller's. */
+typedef struct {
+    uint64_t       trace, id, parent;
+    char          *caller, *callee, *method; /* node names, the method's name */
+    DsimTime       start, end;
+    DsimSpanStatus status;
+} DsimTraceRow;
+
+#define DSIM_REPORT_TRACES          5  /* the slowest traces shown */
+#define DSIM_REPORT_SPANS_PER_TRACE 40 /* spans shown per trace, the first ones */
+
 struct DsimRunData {
     unsigned      n_nodes;       /* covered: min(nodes, DSIM_REPORT_MAX_NODES) */
     char        **node_names;    /* n_nodes each, owned */
@@ -179,6 +190,7 @@ struct DsimRunData {
     GString      *shiviz;        /* the ShiViz log; NULL when re-read from a folder */
     GString      *spans;         /* spans.json; NULL without calls or when re-read */
     GArray       *calls;         /* DsimCallStat, by caller, callee, method */
+    GArray       *traces;        /* DsimTraceRow: the slowest traces' spans, trace by trace */
     GStringChunk *strings;       /* sample node names */
 };
 
@@ -190,6 +202,11 @@ GString *dsim_report_spans_json(const DsimWorld *w);
  * dsim_call_stats_free). */
 GArray  *dsim_report_call_stats(const DsimWorld *w);
 void     dsim_call_stats_free(GArray *calls); /* accepts NULL */
+/* The spans of the DSIM_REPORT_TRACES traces whose root call took longest (answered or
+ * timed out), slowest first, each trace's spans by start (a new GArray of DsimTraceRow;
+ * free with dsim_trace_rows_free). */
+GArray  *dsim_report_slowest_traces(const DsimWorld *w);
+void     dsim_trace_rows_free(GArray *rows); /* accepts NULL */
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(DsimRunData, dsim_run_data_free)
 
 /* One stretch of a node's timeline: @row holds from @start until @end (exclusive). */

@@ -176,3 +176,78 @@ void dsim_call_stats_free(GArray *calls)
     }
     g_array_unref(calls);
 }
+
+/* ---- the slowest traces ------------------------------------------------------------------ */
+
+static gint cmp_root(gconstpointer a, gconstpointer b)
+{
+    const DsimSpan *x = *(const DsimSpan *const *) a, *y = *(const DsimSpan *const *) b;
+    DsimTime dx = x->end - x->start, dy = y->end - y->start;
+    if (dx != dy)
+        return dx > dy ? -1 : 1; /* slowest first */
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static gint cmp_row(gconstpointer a, gconstpointer b)
+{
+    const DsimTraceRow *x = a, *y = b;
+    if (x->start != y->start)
+        return x->start < y->start ? -1 : 1;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+GArray *dsim_report_slowest_traces(const DsimWorld *w)
+{
+    GArray *out = g_array_new(FALSE, TRUE, sizeof(DsimTraceRow));
+    unsigned n = dsim_world_n_spans(w);
+    g_autoptr(GPtrArray) roots = g_ptr_array_new();
+    for (unsigned i = 0; i < n; i++) {
+        const DsimSpan *s = dsim_world_span(w, i);
+        if (s->parent == 0 && s->trace == s->id && s->status != DSIM_SPAN_LOST && s->status != DSIM_SPAN_PENDING)
+            g_ptr_array_add(roots, (gpointer) s);
+    }
+    g_ptr_array_sort(roots, cmp_root);
+    unsigned k = MIN(roots->len, DSIM_REPORT_TRACES);
+    for (unsigned r = 0; r < k; r++) {
+        uint64_t trace = ((const DsimSpan *) g_ptr_array_index(roots, r))->trace;
+        g_autoptr(GArray) rows = g_array_new(FALSE, TRUE, sizeof(DsimTraceRow));
+        for (unsigned i = 0; i < n; i++) {
+            const DsimSpan *s = dsim_world_span(w, i);
+            if (s->trace != trace)
+                continue;
+            char buf[16];
+            DsimTraceRow row = {
+                .trace = s->trace, .id = s->id, .parent = s->parent, .start = s->start, .end = s->end,
+                .status = s->status, .caller = g_strdup(dsim_world_node_name(w, s->caller)),
+                .callee = g_strdup(dsim_world_node_name(w, s->callee)),
+                .method = g_strdup(dsim_world_method_name(w, s->callee, s->method, buf)),
+            };
+            g_array_append_val(rows, row);
+        }
+        g_array_sort(rows, cmp_row);
+        for (unsigned i = 0; i < rows->len; i++) {
+            DsimTraceRow *row = &g_array_index(rows, DsimTraceRow, i);
+            if (i < DSIM_REPORT_SPANS_PER_TRACE) {
+                g_array_append_val(out, *row);
+            } else {
+                g_free(row->caller);
+                g_free(row->callee);
+                g_free(row->method);
+            }
+        }
+    }
+    return out;
+}
+
+void dsim_trace_rows_free(GArray *rows)
+{
+    if (rows == NULL)
+        return;
+    for (unsigned i = 0; i < rows->len; i++) {
+        DsimTraceRow *r = &g_array_index(rows, DsimTraceRow, i);
+        g_free(r->caller);
+        g_free(r->callee);
+        g_free(r->method);
+    }
+    g_array_unref(rows);
+}

@@ -295,6 +295,15 @@ static void test_a_call_made_while_serving_one_joins_its_trace(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(json->str, "\"name\": \"nested\""));
     CU_ASSERT_PTR_NOT_NULL(strstr(json->str, "\"serviceName\": \"c\""));
     CU_ASSERT_PTR_NOT_NULL(strstr(json->str, "\"timestamp\": 15000")); /* us */
+
+    /* the report's slowest traces: the one trace, outer call first, then its child */
+    GArray *rows = dsim_report_slowest_traces(w);
+    CU_ASSERT_EQUAL_FATAL(rows->len, 2);
+    CU_ASSERT_EQUAL(g_array_index(rows, DsimTraceRow, 0).id, outer->id);
+    CU_ASSERT_EQUAL(g_array_index(rows, DsimTraceRow, 1).parent, outer->id);
+    CU_ASSERT_STRING_EQUAL(g_array_index(rows, DsimTraceRow, 1).method, "echo");
+    CU_ASSERT_STRING_EQUAL(g_array_index(rows, DsimTraceRow, 1).callee, "s2");
+    dsim_trace_rows_free(rows);
     dsim_world_free(w);
     dsim_scenario_free(sc);
 }
