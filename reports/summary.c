@@ -221,6 +221,11 @@ GString *dsim_report_summary_json(const DsimRunResult *r)
         const DsimMetricStat *m = &g_array_index(r->metrics, DsimMetricStat, i);
         dsim_json_begin_object(&j, m->name);
         dsim_json_uint(&j, "count", m->count);
+        if (m->counter) { /* dsim_count: the count is the figure */
+            dsim_json_bool(&j, "counter", true);
+            dsim_json_end_object(&j);
+            continue;
+        }
         dsim_json_double(&j, "min", m->min);
         dsim_json_double(&j, "mean", m->count > 0 ? m->sum / (double) m->count : 0.0);
         dsim_json_double(&j, "max", m->max);
@@ -294,8 +299,11 @@ void dsim_report_print_table(const DsimRunResult *r, FILE *out)
         if (i == 0)
             fprintf(out, "\n  %-24s %8s %11s %11s %11s %11s %11s\n", "figure", "count", "min", "median",
                     "mean", "p99", "max");
-        fprintf(out, "  %-24s %8" PRIu64 " %11.6g %11.6g %11.6g %11.6g %11.6g\n", m->name, m->count,
-                m->min, m->p50, m->count > 0 ? m->sum / (double) m->count : 0.0, m->p99, m->max);
+        if (m->counter) /* a count: the number is the figure */
+            fprintf(out, "  %-24s %8" PRIu64 "\n", m->name, m->count);
+        else
+            fprintf(out, "  %-24s %8" PRIu64 " %11.6g %11.6g %11.6g %11.6g %11.6g\n", m->name, m->count,
+                    m->min, m->p50, m->count > 0 ? m->sum / (double) m->count : 0.0, m->p99, m->max);
     }
     fprintf(out, "\n%s  trace %s\n", r->passed ? "PASS" : "FAIL", hash);
 }

@@ -116,6 +116,11 @@ void dsim_metric(DsimCtx *ctx, const char *name, double value)
     ctx->ops->metric(ctx, name, value);
 }
 
+void dsim_count(DsimCtx *ctx, const char *name)
+{
+    ctx->ops->count(ctx, name);
+}
+
 DsimTime dsim_rand_dist(DsimCtx *ctx, const char *dist)
 {
     return ctx->ops->rand_dist(ctx, dist);

@@ -31,6 +31,7 @@ typedef struct {
                               unsigned *n);
     void        (*log)(DsimCtx *ctx, const char *line); /* called only when ctx->logging */
     void        (*metric)(DsimCtx *ctx, const char *name, double value);
+    void        (*count)(DsimCtx *ctx, const char *name);
 } DsimCtxOps;
 
 struct DsimCtx {

@@ -359,5 +359,9 @@ void        dsim_respond(DsimCtx *ctx, DsimCallId call, DsimCallStatus status, c
 void        dsim_log(DsimCtx *ctx, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 /* Records a sample of a named figure (summary.json aggregates count/min/max/mean/last). */
 void        dsim_metric(DsimCtx *ctx, const char *name, double value);
+/* Counts one event of a named kind ("service_served"): a figure whose samples are all 1,
+ * marked as a count, so that summaries, sweeps and plots show how many (and when), not a
+ * mean of ones. Do not mix with dsim_metric under one name. */
+void        dsim_count(DsimCtx *ctx, const char *name);
 
 #endif /* DSIM_DSIM_H */

@@ -66,7 +66,9 @@ void dsim_explore_run_one(const DsimScenario *sc, uint64_t seed, const GArray *f
     out->figures = g_array_new(FALSE, TRUE, sizeof(DsimFigure));
     for (unsigned i = 0; i < dsim_world_n_metrics(w); i++) {
         const DsimMetricStat *m = dsim_world_metric(w, i);
-        DsimFigure f = { g_strdup(m->name), m->count > 0 ? m->sum / (double) m->count : 0.0, m->count };
+        /* a count (dsim_count) is its number of events; any other figure, its mean */
+        double value = m->counter ? (double) m->count : m->count > 0 ? m->sum / (double) m->count : 0.0;
+        DsimFigure f = { g_strdup(m->name), value, m->count };
         g_array_append_val(out->figures, f);
     }
     const DsimClients *clients = dsim_world_clients(w);

@@ -23,7 +23,8 @@ typedef struct {
     char     *failed;     /* names of the failed checks, comma-separated, in verdict order; "" if none */
     char     *first;      /* the check that failed first (earliest event), or NULL */
     DsimTime  first_time; /* when it failed */
-    GArray   *figures;    /* DsimFigure: each metric's mean in this run, in name order */
+    GArray   *figures;    /* DsimFigure: each metric's mean in this run (a count's number of
+                             events), in name order */
     uint64_t  ops;        /* client operations invoked */
 } DsimRunSummary;
 

@@ -559,6 +559,12 @@ static void ctx_metric(DsimCtx *ctx, const char *name, double value)
 }
 
 
+static void ctx_count(DsimCtx *ctx, const char *name)
+{
+    ctx_metric(ctx, name, 1);
+    metric_get(ctx->impl, name)->stat.counter = true;
+}
+
 /* ---- calls (see "calls" in dsim.h) ------------------------------------------ */
 
 static gboolean call_id_equal(gconstpointer a, gconstpointer b)
@@ -692,6 +698,7 @@ static const DsimCtxOps world_ctx_ops = {
     .rand_dist = ctx_rand_dist,
     .log = ctx_log,
     .metric = ctx_metric,
+    .count = ctx_count,
 };
 
 /* ---- building ------------------------------------------------------------ */

@@ -158,6 +158,7 @@ typedef struct {
     uint64_t    count;
     double      sum, min, max, last;
     double      p50, p90, p99; /* filled by the run result (reports/summary.c) from the samples */
+    bool        counter;       /* recorded with dsim_count: every sample is 1, count is the figure */
 } DsimMetricStat;
 /* Number of distinct metric names, and the i-th in name order. */
 unsigned              dsim_world_n_metrics(const DsimWorld *w);

@@ -172,7 +172,7 @@ static void finish(GatewayNode *gw, DsimCtx *ctx, unsigned slot)
     GatewayPending *p = &g_array_index(gw->pending, GatewayPending, slot);
     if (p->failed_parts > 0) {
         gw->failed++;
-        dsim_metric(ctx, "gateway_failed", 1);
+        dsim_count(ctx, "gateway_failed");
         dsim_respond(ctx, p->call, DSIM_CALL_FAIL, GATEWAY_FAIL_UPSTREAM, strlen(GATEWAY_FAIL_UPSTREAM));
     } else {
         dsim_respond(ctx, p->call, DSIM_CALL_OK, NULL, 0);
@@ -265,10 +265,10 @@ static void refuse(GatewayNode *gw, DsimCtx *ctx, unsigned slot, const char *why
     GatewayPending *p = &g_array_index(gw->pending, GatewayPending, slot);
     if (strcmp(why, GATEWAY_FAIL_RATE_LIMITED) == 0) {
         gw->rate_limited++;
-        dsim_metric(ctx, "gateway_rate_limited", 1);
+        dsim_count(ctx, "gateway_rate_limited");
     } else {
         gw->no_route++;
-        dsim_metric(ctx, "gateway_no_route", 1);
+        dsim_count(ctx, "gateway_no_route");
     }
     dsim_respond(ctx, p->call, DSIM_CALL_FAIL, why, strlen(why));
     p->call = 0;
@@ -352,13 +352,13 @@ static void limiter_answered(GatewayNode *gw, DsimCtx *ctx, const GatewayConfig 
         route(gw, ctx, cfg, slot);
     } else if (resp->status == DSIM_CALL_TIMEOUT && cfg->limit_fail_open) {
         gw->limiter_unanswered++;
-        dsim_metric(ctx, "gateway_limiter_unanswered", 1);
+        dsim_count(ctx, "gateway_limiter_unanswered");
         admitted(gw, dsim_now(ctx)); /* unchecked: what failing open costs */
         route(gw, ctx, cfg, slot);
     } else {
         if (resp->status == DSIM_CALL_TIMEOUT) {
             gw->limiter_unanswered++;
-            dsim_metric(ctx, "gateway_limiter_unanswered", 1);
+            dsim_count(ctx, "gateway_limiter_unanswered");
         }
         refuse(gw, ctx, slot, GATEWAY_FAIL_RATE_LIMITED);
     }
@@ -381,7 +381,7 @@ static void gateway_on_response(void *state, DsimCtx *ctx, const DsimResponse *r
         /* retry on another instance of the part's group, while retries and deadline last */
         if (p->attempts[part] <= cfg->retries && send_part(gw, ctx, cfg, slot, part)) {
             gw->retries++;
-            dsim_metric(ctx, "gateway_retries", 1);
+            dsim_count(ctx, "gateway_retries");
             return;
         }
         p = &g_array_index(gw->pending, GatewayPending, slot);

@@ -307,7 +307,7 @@ static void about_self(SwimNode *s, DsimCtx *ctx, const SwimUpdate *u)
             return;
         }
         announce_alive(s, ctx, u->incarnation + 1);
-        dsim_metric(ctx, "refuted", 1);
+        dsim_count(ctx, "refuted");
         if (dsim_logging(ctx))
             dsim_log(ctx, "suspected at incarnation %" PRIu32 ": refute with Alive %" PRIu32,
                      u->incarnation, u->incarnation + 1);
@@ -317,7 +317,7 @@ static void about_self(SwimNode *s, DsimCtx *ctx, const SwimUpdate *u)
          * incarnation so declared, however many copies of the Confirm come back */
         if (u->incarnation >= s->fp_mark) {
             s->fp_mark = u->incarnation + 1;
-            dsim_metric(ctx, "false_positive", 1);
+            dsim_count(ctx, "false_positive");
             if (dsim_logging(ctx))
                 dsim_log(ctx, "confirmed faulty at incarnation %" PRIu32 " while alive",
                          u->incarnation);

@@ -647,7 +647,7 @@ static bool lease_read(RaftNode *r, DsimCtx *ctx, const DsimRequest *req)
     const char *value = kv_store_get(r->kv, key);
     dsim_reply(ctx, req->id, DSIM_STATUS_OK, value != NULL ? value : "",
                value != NULL ? strlen(value) : 0);
-    dsim_metric(ctx, "lease_read", 1);
+    dsim_count(ctx, "lease_read");
     return true;
 }
 

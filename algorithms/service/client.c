@@ -351,7 +351,7 @@ static void maybe_free(ClientNode *c, uint32_t slot)
 static void count_outcome(ClientNode *c, DsimCtx *ctx, ClientOutcome o)
 {
     c->outcomes[o]++;
-    dsim_metric(ctx, outcome_metrics[o], 1);
+    dsim_count(ctx, outcome_metrics[o]);
     c->win_finished++;
     if (o != CLIENT_OK && o != CLIENT_DEGRADED)
         c->win_errors++;

@@ -278,7 +278,7 @@ static void service_fini(void *state)
 static void refuse(DsimCtx *ctx, DsimCallId call, const char *why, const char *metric)
 {
     dsim_respond(ctx, call, DSIM_CALL_FAIL, why, strlen(why));
-    dsim_metric(ctx, metric, 1);
+    dsim_count(ctx, metric);
 }
 
 /* Worker @w takes @call: draws its service time and whether it will fail. */
@@ -312,7 +312,7 @@ static void service_on_call(void *state, DsimCtx *ctx, const DsimCall *call)
     /* Arrived after its deadline (a slow network): nobody waits for the answer. */
     if (call->deadline <= now) {
         s->expired++;
-        dsim_metric(ctx, "service_expired", 1);
+        dsim_count(ctx, "service_expired");
         return;
     }
     /* The limiter first: it stands in front of the instance (a sidecar or a filter), so a
@@ -370,7 +370,7 @@ static void on_done(ServiceNode *s, DsimCtx *ctx, const ServiceConfig *cfg, uint
     } else {
         s->served++;
         dsim_respond(ctx, wk->call, DSIM_CALL_OK, NULL, 0);
-        dsim_metric(ctx, "service_served", 1);
+        dsim_count(ctx, "service_served");
     }
     dsim_metric(ctx, "service_latency_seconds", seconds(now - wk->arrived));
     dsim_metric(ctx, "service_queue_wait_seconds", seconds(wk->started - wk->arrived));
@@ -384,7 +384,7 @@ static void on_done(ServiceNode *s, DsimCtx *ctx, const ServiceConfig *cfg, uint
         s->queue_len--;
         if (q.deadline <= now) {
             s->expired++;
-            dsim_metric(ctx, "service_expired", 1);
+            dsim_count(ctx, "service_expired");
             continue;
         }
         start_work(s, ctx, cfg, (uint32_t) arg, q.call, q.arrived);

@@ -194,7 +194,7 @@ static void ca_issue(CaNode *ca, DsimCtx *ctx, const DsimCall *call)
     if (!dsim_group_find(ctx, req.group, &first, &n) || call->from < first
         || call->from >= first + n || !trust_spiffe_id(req.group, id)) {
         ca->attestation_failed++;
-        dsim_metric(ctx, "ca_attestation_failed", 1);
+        dsim_count(ctx, "ca_attestation_failed");
         dsim_log(ctx, "%s claims group \"%s\": attestation failed", dsim_name(ctx, call->from),
                  req.group);
         fail(ctx, call->id, "attestation failed");
@@ -231,7 +231,7 @@ static void ca_issue(CaNode *ca, DsimCtx *ctx, const DsimCall *call)
                  c->serial, audience, dsim_name(ctx, call->from), seconds(c->not_after));
     }
     ca->issued++;
-    dsim_metric(ctx, "ca_issued", 1);
+    dsim_count(ctx, "ca_issued");
     dsim_respond(ctx, call->id, DSIM_CALL_OK, &resp, sizeof resp);
 }
 
@@ -243,7 +243,7 @@ static void ca_lookup(CaNode *ca, DsimCtx *ctx, const DsimCall *call)
     g_autofree char *key = log_key(req.id, req.audience);
     const TrustCert *c = g_hash_table_lookup(ca->log, key);
     ca->lookups++;
-    dsim_metric(ctx, "ca_lookups", 1);
+    dsim_count(ctx, "ca_lookups");
     if (c == NULL)
         fail(ctx, call->id, "not found");
     else
@@ -412,7 +412,7 @@ static void zt_service_on_call(void *state, DsimCtx *ctx, const DsimCall *call)
     }
     if (!s->enrolled) { /* no verifying key yet: nothing can be checked, so nothing is served */
         s->refused_unavailable++;
-        dsim_metric(ctx, "zt_refused_unavailable", 1);
+        dsim_count(ctx, "zt_refused_unavailable");
         fail(ctx, call->id, "unavailable");
         return;
     }
@@ -442,12 +442,12 @@ static void zt_service_on_call(void *state, DsimCtx *ctx, const DsimCall *call)
             char why[64];
             g_snprintf(why, sizeof why, "unauthenticated: %s", trust_verdict_name(v));
             s->refused[v]++;
-            dsim_metric(ctx, "zt_refused_unauthenticated", 1);
+            dsim_count(ctx, "zt_refused_unauthenticated");
             dsim_log(ctx, "refuse %s from %s: %s", method, dsim_name(ctx, call->from), why);
             fail(ctx, call->id, why);
         } else {
             s->refused_forbidden++;
-            dsim_metric(ctx, "zt_refused_forbidden", 1);
+            dsim_count(ctx, "zt_refused_forbidden");
             dsim_log(ctx, "refuse %s from %s (%s): forbidden", method, dsim_name(ctx, call->from),
                      v == TRUST_OK ? caller : trust_verdict_name(v));
             fail(ctx, call->id, "forbidden");
@@ -456,10 +456,10 @@ static void zt_service_on_call(void *state, DsimCtx *ctx, const DsimCall *call)
     }
 
     s->served++;
-    dsim_metric(ctx, "zt_served", 1);
+    dsim_count(ctx, "zt_served");
     if (!allowed) {
         s->unauthorized_served++;
-        dsim_metric(ctx, "zt_unauthorized_served", 1);
+        dsim_count(ctx, "zt_unauthorized_served");
         dsim_log(ctx, "served %s from %s, whose certificate %s", method, dsim_name(ctx, call->from),
                  v == TRUST_OK ? "proves an identity the policy denies" : trust_verdict_name(v));
     }
@@ -638,11 +638,11 @@ static void zc_call(ZtClientNode *c, DsimCtx *ctx, const ZtClientConfig *cfg)
     DsimTime now = dsim_now(ctx);
     if (!c->cur.valid || now >= c->cur.cert.not_after) {
         c->no_cert++;
-        dsim_metric(ctx, "zt_client_no_cert", 1);
+        dsim_count(ctx, "zt_client_no_cert");
         if (c->cur.valid && !c->expired_noted) {
             c->expired++;
             c->expired_noted = true;
-            dsim_metric(ctx, "zt_client_cert_expired", 1);
+            dsim_count(ctx, "zt_client_cert_expired");
             dsim_log(ctx, "certificate serial %" PRIu64 " expired before its renewal",
                      c->cur.cert.serial);
         }
@@ -713,12 +713,12 @@ static void zt_client_on_response(void *state, DsimCtx *ctx, const DsimResponse 
     }
     if (r->status == DSIM_CALL_TIMEOUT) {
         c->timeouts++;
-        dsim_metric(ctx, "zt_client_timeout", 1);
+        dsim_count(ctx, "zt_client_timeout");
         return;
     }
     if (r->status == DSIM_CALL_FAIL) {
         c->refused++;
-        dsim_metric(ctx, "zt_client_refused", 1);
+        dsim_count(ctx, "zt_client_refused");
         dsim_log(ctx, "refused by %s: %.*s", dsim_name(ctx, r->to), (int) MIN(r->size, 64u),
                  (const char *) r->body);
         return;
@@ -739,11 +739,11 @@ static void zt_client_on_response(void *state, DsimCtx *ctx, const DsimResponse 
     }
     if (!verified) {
         c->server_unverified++;
-        dsim_metric(ctx, "zt_client_server_unverified", 1);
+        dsim_count(ctx, "zt_client_server_unverified");
         return;
     }
     c->ok++;
-    dsim_metric(ctx, "zt_client_ok", 1);
+    dsim_count(ctx, "zt_client_ok");
     dsim_metric(ctx, "zt_client_latency_seconds", seconds(r->latency));
 }
 
@@ -881,7 +881,7 @@ static void attack(AttackerNode *a, DsimCtx *ctx, const AttackerConfig *cfg, Att
 {
     DsimTime now = dsim_now(ctx);
     a->attempted[k]++;
-    dsim_metric(ctx, attempted_metric[k], 1);
+    dsim_count(ctx, attempted_metric[k]);
     if (k == ATTACK_ENROLL_AS_VICTIM) { /* the CA's node attestation must see through it */
         request_issue(ctx, cfg->ca, cfg->victim, cfg->target, cfg->timeout, k);
         return;

@@ -210,6 +210,11 @@ static void clear_response(gpointer p)
     g_bytes_unref(((HarnessResponse *) p)->body);
 }
 
+static void op_count(DsimCtx *ctx, const char *name)
+{
+    op_metric(ctx, name, 1); /* recorded as a sample of 1, as the world keeps it */
+}
+
 static const DsimCtxOps harness_ops = {
     .send = op_send,
     .timer_set = op_timer_set,
@@ -224,6 +229,7 @@ static const DsimCtxOps harness_ops = {
     .rand_dist = op_rand_dist,
     .log = op_log,
     .metric = op_metric,
+    .count = op_count,
 };
 
 /* ---- lifecycle ----------------------------------------------------------- */
