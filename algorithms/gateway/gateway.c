@@ -12,7 +12,7 @@
  *  4. when every part has answered, the gateway answers: OK when all parts are OK, else FAIL
  *     "upstream" (a BFF that cannot build the whole page says so).
  * Metrics: gateway_latency_seconds (per request, from its arrival at the gateway to the
- * answer), gateway_fanout (parts per routed request), and counters (one sample of 1 per event:
+ * answer), gateway_fanout (parts per routed request), and counts (dsim_count;
  * reports draw them as running counts): gateway_no_route, gateway_rate_limited,
  * gateway_retries, gateway_failed, gateway_limiter_unanswered.
  *

@@ -50,7 +50,7 @@
  *
  * Metrics (dsim_metric): per finished request request_latency_seconds (arrival to outcome,
  * retries and backoffs included; not for shed requests, which made no attempt) and attempts;
- * one sample of 1 per request for its outcome: client_ok, client_failed, client_timed_out,
+ * a count (dsim_count) per request for its outcome: client_ok, client_failed, client_timed_out,
  * client_degraded, client_shed_by_breaker, client_shed_by_bulkhead, client_budget_exhausted.
  * Each breaker transition: breaker_state_<instance> (0 closed, 1 open, 2 half-open) and
  * breakers_open (how many of this client's breakers are not closed). Every report_every:

@@ -27,7 +27,7 @@
  * the cure, not modelled). A crash stops the renewals; a restart registers again.
  *
  * Metrics (dsim_metric): per request served, service_latency_seconds (queue wait + service,
- * as the server sees it) and service_queue_wait_seconds; one sample of 1 per event for
+ * as the server sees it) and service_queue_wait_seconds; counts (dsim_count) of
  * service_served, service_errors, service_rejected_overload, service_rejected_rate_limit,
  * service_expired (their count in summary.json is the total over the instances).
  */

@@ -19,7 +19,7 @@
  * identity document, a TPM quote, a join token) instead; the scenario's group membership is
  * our platform. After that, every decision rests on the certificate alone.
  *
- * Metrics (dsim_metric, one sample per event unless said): ca_issued, ca_attestation_failed,
+ * Figures (dsim_count, one per event, unless said): ca_issued, ca_attestation_failed,
  * ca_lookups; zt_served, zt_refused_unauthenticated, zt_refused_forbidden,
  * zt_refused_unavailable, zt_unauthorized_served (the invariant's count; 0 unless bugged);
  * zt_client_ok, zt_client_refused, zt_client_timeout, zt_client_server_unverified,
