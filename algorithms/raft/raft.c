@@ -286,7 +286,7 @@ static void fail_pending(RaftNode *r, DsimCtx *ctx)
     for (unsigned k = 0; k < r->pending->len; k++) {
         const RaftPending *p = &g_array_index(r->pending, RaftPending, k);
         if (!p->replied)
-            dsim_reply(ctx, p->request_id, DSIM_STATUS_UNKNOWN, NULL, 0);
+            raft_answer(r, ctx, p->origin, p->id, DSIM_STATUS_UNKNOWN, NULL, 0);
     }
     g_array_set_size(r->pending, 0);
 }
@@ -616,14 +616,14 @@ static void raft_on_timer(void *state, DsimCtx *ctx, unsigned kind, uint64_t arg
     }
 }
 
-/* ---- client requests (§8) ------------------------------------------------ */
+/* ---- client requests (§8) and calls ---------------------------------------------- */
 
-static bool is_read(const DsimRequest *req)
+static bool is_read(const void *cmd, uint32_t size)
 {
     uint8_t op = KV_OP_NOOP;
 
-    if (req->size == sizeof(KvCommand))
-        memcpy(&op, (const uint8_t *) req->cmd + offsetof(KvCommand, op), 1);
+    if (size == sizeof(KvCommand))
+        memcpy(&op, (const uint8_t *) cmd + offsetof(KvCommand, op), 1);
     return op == KV_OP_GET;
 }
 
@@ -634,7 +634,7 @@ static bool is_read(const DsimRequest *req)
  * read applied outside the log would move the store's applied count and digest away from
  * last_applied, which state-machine-safety compares across members. A read needs no
  * de-duplication: answering a retry afresh is still linearizable. */
-static bool lease_read(RaftNode *r, DsimCtx *ctx, const DsimRequest *req)
+static bool lease_read(RaftNode *r, DsimCtx *ctx, uint8_t origin, uint64_t id, const void *cmd)
 {
     KvCommand c;
 
@@ -642,11 +642,11 @@ static bool lease_read(RaftNode *r, DsimCtx *ctx, const DsimRequest *req)
         || raft_log_term_at(r, r->commit_index) != r->current_term
         || r->last_applied != r->commit_index)
         return false;
-    memcpy(&c, req->cmd, sizeof c);
+    memcpy(&c, cmd, sizeof c);
     g_autofree char *key = g_strndup(c.key, MIN((size_t) c.key_len, sizeof c.key));
     const char *value = kv_store_get(r->kv, key);
-    dsim_reply(ctx, req->id, DSIM_STATUS_OK, value != NULL ? value : "",
-               value != NULL ? strlen(value) : 0);
+    raft_answer(r, ctx, origin, id, DSIM_STATUS_OK, value != NULL ? value : "",
+                value != NULL ? strlen(value) : 0);
     dsim_count(ctx, "lease_read");
     return true;
 }
@@ -654,40 +654,79 @@ static bool lease_read(RaftNode *r, DsimCtx *ctx, const DsimRequest *req)
 /* §8: a follower "will reject the client's request and supply information about the most
  * recent leader it has heard from". Figure 2, Leaders: "If command received from client:
  * append entry to local log, respond after entry applied to state machine (§5.3)"; the
- * answer comes from raft_apply(). Reads go through the log too (no ReadIndex): slow, but
- * linearizable without further argument; with lease_reads, a leader holding a lease
- * answers them at once (lease_read()). */
-static void raft_on_request(void *state, DsimCtx *ctx, const DsimRequest *req)
+ * answer comes from raft_apply() (answer_client, raft_answer). Reads go through the log too
+ * (no ReadIndex): slow, but linearizable without further argument; with lease_reads, a
+ * leader holding a lease answers them at once (lease_read()). One path for both origins: a
+ * client request of the workload and a call from any node (raft.h, RAFT_METHOD_KV). */
+static void submit(RaftNode *r, DsimCtx *ctx, uint8_t origin, uint64_t id, const void *cmd,
+                   uint32_t size)
 {
-    RaftNode *r = state;
     const RaftConfig *cfg = dsim_config(ctx);
 
     if (r->role != RAFT_LEADER) {
-        dsim_redirect(ctx, req->id, r->leader_id);
+        raft_answer(r, ctx, origin, id, DSIM_STATUS_REDIRECT, NULL, 0);
         return;
     }
-    g_assert(req->size <= DSIM_CMD_MAX);
-    if (cfg->lease_reads && is_read(req) && lease_read(r, ctx, req))
+    g_assert(size <= DSIM_CMD_MAX);
+    if (cfg->lease_reads && is_read(cmd, size) && lease_read(r, ctx, origin, id, cmd))
         return;
-    RaftEntry e = { .term = r->current_term, .len = req->size };
-    memcpy(e.cmd, req->cmd, req->size);
+    RaftEntry e = { .term = r->current_term, .len = size };
+    memcpy(e.cmd, cmd, size);
     raft_log_append(r, ctx, &e);
     dsim_sync(ctx);
 
     RaftPending p = {
-        .request_id = req->id,
+        .id = id,
         .index = raft_log_last_index(r),
         .received_at = dsim_now(ctx),
+        .origin = origin,
     };
     /* bug ack-before-commit: writes are acknowledged as soon as the leader has them, so a
      * leader that crashes before replicating loses writes its clients saw succeed. */
-    if (cfg->bug == RAFT_BUG_ACK_BEFORE_COMMIT && !is_read(req)) {
-        dsim_reply(ctx, req->id, DSIM_STATUS_OK, NULL, 0);
+    if (cfg->bug == RAFT_BUG_ACK_BEFORE_COMMIT && !is_read(cmd, size)) {
+        raft_answer(r, ctx, origin, id, DSIM_STATUS_OK, NULL, 0);
         p.replied = true;
     }
     g_array_append_val(r->pending, p);
     raft_broadcast_append(r, ctx, false);
     raft_advance_commit(r, ctx); /* a group of one commits alone */
+}
+
+static void raft_on_request(void *state, DsimCtx *ctx, const DsimRequest *req)
+{
+    submit(state, ctx, RAFT_ORIGIN_REQUEST, req->id, req->cmd, req->size);
+}
+
+/* A call's body must be a command the store takes: kv_store_apply() asserts on malformed
+ * bytes (a protocol bug for the workload's commands, but a caller is any node). */
+static bool valid_command(const DsimCall *call)
+{
+    KvCommand c;
+
+    if (call->size != sizeof c)
+        return false;
+    memcpy(&c, call->body, sizeof c);
+    return c.op >= KV_OP_GET && c.op <= KV_OP_CAS && c.key_len <= KV_KEY_MAX
+        && c.value_len <= KV_VALUE_MAX && c.expected_len <= KV_VALUE_MAX;
+}
+
+/* The group as a KV service for any node (raft.h, "calls"): the path of a client request,
+ * answered by dsim_respond. */
+static void raft_on_call(void *state, DsimCtx *ctx, const DsimCall *call)
+{
+    RaftNode *r = state;
+
+    if (call->method != RAFT_METHOD_KV || !valid_command(call)) {
+        RaftCallFail f = { .leader = r->leader_id, .reason = RAFT_CALL_BAD };
+        dsim_respond(ctx, call->id, DSIM_CALL_FAIL, &f, sizeof f);
+        return;
+    }
+    submit(r, ctx, RAFT_ORIGIN_CALL, call->id, call->body, call->size);
+}
+
+static const char *raft_method_name(uint16_t method)
+{
+    return method == RAFT_METHOD_KV ? "kv" : NULL;
 }
 
 /* ---- handlers ------------------------------------------------------------ */
@@ -933,4 +972,6 @@ const DsimProtocol raft_protocol = {
     .describe = raft_describe,
     .print_msg = raft_print_msg,
     .validate = raft_validate,
+    .on_call = raft_on_call,
+    .method_name = raft_method_name,
 };

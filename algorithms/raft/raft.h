@@ -28,6 +28,38 @@
 
 extern const DsimProtocol raft_protocol;
 
+/* ---- calls: the group as a KV service (sim/dsim.h, "calls") ---------------------------
+ *
+ * Any node of any group may call a raft node with method RAFT_METHOD_KV and a KvCommand
+ * (kv.h, exactly sizeof(KvCommand) bytes; get, put, append or cas) as the body. It takes the
+ * path of a client request (§8): a follower refuses at once, naming the leader it knows; the
+ * leader appends the command and answers once the entry is committed and applied:
+ *   OK    the body is the KV result (a get's value; empty for put, append, cas);
+ *   FAIL  the body is a RaftCallFail: the leader hint (as dsim_redirect gives a client) and
+ *         why: not the leader, rejected by the store (cas mismatch, a stale seq), outcome
+ *         unknown (leadership lost before commit: it may still commit later), or a
+ *         malformed command.
+ * Reads go through the log (linearizable), or under the leader's lease with lease_reads.
+ * De-duplication is the KV store's (client, seq): a caller picks a client number that no
+ * workload client and no other caller uses, and seqs that only grow (discovery.c uses
+ * 0x80000000 | node id and its clock). */
+typedef enum {
+    RAFT_METHOD_KV = 1,
+} RaftMethod;
+
+typedef enum {
+    RAFT_CALL_NOT_LEADER = 1, /* ask the leader named in the hint (DSIM_NOBODY: unknown) */
+    RAFT_CALL_REJECTED   = 2, /* applied, and the store answered FAIL (cas mismatch...) */
+    RAFT_CALL_UNKNOWN    = 3, /* the leader lost its leadership first: may or may not apply */
+    RAFT_CALL_BAD        = 4, /* not a KvCommand this store takes */
+} RaftCallFailReason;
+
+typedef struct {
+    uint32_t leader; /* DsimNodeId: the leader as far as the callee knows, or DSIM_NOBODY */
+    uint32_t reason; /* RaftCallFailReason */
+} RaftCallFail;
+G_STATIC_ASSERT(sizeof(RaftCallFail) == 8);
+
 typedef enum {
     RAFT_MSG_VOTE_REQ     = 1, /* RequestVote RPC (Figure 2) */
     RAFT_MSG_VOTE_RESP    = 2,
@@ -204,11 +236,20 @@ typedef struct {
     bool     vote_granted; /* candidates: this member granted its (pre-)vote */
 } RaftPeer;
 
-/* A client request the leader appended and has not answered yet. */
+/* Where a command came from, and so how it is answered: a client request of the workload
+ * (on_request, answered with dsim_reply) or a call from any node (on_call, answered with
+ * dsim_respond). Both take the same path through the log (raft.c, submit()). */
+typedef enum {
+    RAFT_ORIGIN_REQUEST = 0,
+    RAFT_ORIGIN_CALL    = 1,
+} RaftOrigin;
+
+/* A command the leader appended and has not answered yet. */
 typedef struct {
-    uint64_t request_id;
+    uint64_t id;          /* the request id (dsim_reply) or the call id (dsim_respond) */
     uint64_t index;       /* log index of its entry */
     DsimTime received_at; /* for commit_latency_seconds */
+    uint8_t  origin;      /* RaftOrigin */
     bool     replied;     /* already answered (bug ack-before-commit only) */
 } RaftPending;
 

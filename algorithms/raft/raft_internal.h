@@ -78,6 +78,11 @@ void     raft_on_append_resp(RaftNode *r, DsimCtx *ctx, DsimNodeId from,
 DsimTime raft_lease_until(RaftNode *r, DsimCtx *ctx);
 /* Leader: Figure 2's commit rule over match indexes, then apply. */
 void     raft_advance_commit(RaftNode *r, DsimCtx *ctx);
+/* Answers a command of @origin (RaftOrigin) named @id: a client with dsim_reply, a caller
+ * with dsim_respond (OK with @result, else FAIL with a RaftCallFail whose reason follows
+ * @status: FAIL rejected, UNKNOWN unknown, REDIRECT not the leader). */
+void     raft_answer(RaftNode *r, DsimCtx *ctx, uint8_t origin, uint64_t id, DsimStatus status,
+                     const void *result, size_t len);
 /* Applies entries last_applied + 1 .. commit_index; the leader answers its clients. */
 void     raft_apply(RaftNode *r, DsimCtx *ctx);
 

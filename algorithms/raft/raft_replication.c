@@ -313,12 +313,35 @@ void raft_advance_commit(RaftNode *r, DsimCtx *ctx)
     }
 }
 
-/* The leader answers the client whose entry @index was just applied. Pending requests are
- * in log order and all of the leader's term, so the one for @index, if any, is the first not
- * yet answered (at position *answered); raft_apply() drops the answered ones at once.
- * Requests whose entry lies below @index were never applied here: only a bug variant can do
- * that, by cutting this node's log below last_applied before it led (state-machine-safety
- * reports it); their clients are told "unknown". */
+void raft_answer(RaftNode *r, DsimCtx *ctx, uint8_t origin, uint64_t id, DsimStatus status,
+                 const void *result, size_t len)
+{
+    if (origin == RAFT_ORIGIN_REQUEST) {
+        if (status == DSIM_STATUS_REDIRECT)
+            dsim_redirect(ctx, id, r->leader_id);
+        else
+            dsim_reply(ctx, id, status, result, len);
+        return;
+    }
+    if (status == DSIM_STATUS_OK) {
+        dsim_respond(ctx, id, DSIM_CALL_OK, result, len);
+        return;
+    }
+    RaftCallFail f = {
+        /* a leader losing its leadership does not name itself */
+        .leader = r->leader_id == r->first + r->self ? DSIM_NOBODY : r->leader_id,
+        .reason = status == DSIM_STATUS_FAIL ? RAFT_CALL_REJECTED
+                : status == DSIM_STATUS_REDIRECT ? RAFT_CALL_NOT_LEADER : RAFT_CALL_UNKNOWN,
+    };
+    dsim_respond(ctx, id, DSIM_CALL_FAIL, &f, sizeof f);
+}
+
+/* The leader answers the client (or caller) whose entry @index was just applied. Pending
+ * commands are in log order and all of the leader's term, so the one for @index, if any, is
+ * the first not yet answered (at position *answered); raft_apply() drops the answered ones at
+ * once. Commands whose entry lies below @index were never applied here: only a bug variant
+ * can do that, by cutting this node's log below last_applied before it led
+ * (state-machine-safety reports it); their clients are told "unknown". */
 static void answer_client(RaftNode *r, DsimCtx *ctx, uint64_t index, DsimStatus status,
                           unsigned *answered)
 {
@@ -329,12 +352,12 @@ static void answer_client(RaftNode *r, DsimCtx *ctx, uint64_t index, DsimStatus 
         if (p->index >= index)
             break;
         if (!p->replied)
-            dsim_reply(ctx, p->request_id, DSIM_STATUS_UNKNOWN, NULL, 0);
+            raft_answer(r, ctx, p->origin, p->id, DSIM_STATUS_UNKNOWN, NULL, 0);
     }
     if (*answered == r->pending->len || p->index != index)
         return; /* a no-op, or an entry of an earlier term */
     if (!p->replied)
-        dsim_reply(ctx, p->request_id, status, r->result->str, r->result->len);
+        raft_answer(r, ctx, p->origin, p->id, status, r->result->str, r->result->len);
     dsim_metric(ctx, "commit_latency_seconds", (double) (dsim_now(ctx) - p->received_at) / 1e9);
     (*answered)++;
 }

@@ -18,6 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "algorithms/kv/kv.h"
+#include "algorithms/raft/raft.h"
+
 enum { MODULE_REGISTRANT = 1, MODULE_CACHE = 2 };
 
 static double seconds(DsimTime t) { return (double) t / 1e9; }
@@ -54,21 +57,35 @@ void discovery_own_group(const DsimCtx *ctx, char buf[REGISTRY_NAME_MAX])
     registry_name_copy(buf, tmp);
 }
 
-const char *discovery_validate_registry(const char *group, const char *param,
+const char *discovery_validate_registry(const char *group, int mode, const char *param,
                                         const DsimShape *shape, GString *why)
 {
+    const DsimProtocol *want = mode == REGISTRY_MODE_CP ? &raft_protocol : &registry_protocol;
     for (unsigned i = 0; i < shape->n_groups; i++) {
         if (strcmp(shape->ids[i], group) != 0)
             continue;
-        if (shape->protocols[i] != &registry_protocol) {
-            g_string_printf(why, "group %s runs %s, not registry", group,
-                            shape->protocols[i]->name);
-            return param;
+        if (shape->protocols[i] != want) {
+            g_string_printf(why, "group %s runs %s, not %s (registry_mode is %s)", group,
+                            shape->protocols[i]->name, want->name,
+                            mode == REGISTRY_MODE_CP ? "cp" : "ap");
+            bool other = shape->protocols[i] == &raft_protocol
+                || shape->protocols[i] == &registry_protocol;
+            return other ? "registry_mode" : param;
         }
         return NULL;
     }
     g_string_printf(why, "no group \"%s\" in the scenario (the registry's group id)", group);
     return param;
+}
+
+const char *discovery_validate_cp_name(const char *name, const char *param, GString *why)
+{
+    if (name[0] == '\0' || strlen(name) > KV_KEY_MAX || strchr(name, ' ') != NULL) {
+        g_string_printf(why, "registry_mode cp keeps a service under a KV key: its name \"%s\" "
+                        "must have 1 to %d characters, without spaces", name, KV_KEY_MAX);
+        return param;
+    }
+    return NULL;
 }
 
 /* For the demo protocols' validate: `home` must name a member of the registry group. */
@@ -95,10 +112,83 @@ static bool is_unknown(const DsimResponse *resp)
     return strncmp(f.reason, REGISTRY_FAIL_UNKNOWN, sizeof f.reason) == 0;
 }
 
+/* ---- CP mode: the registry as a Raft KV (discovery.h, "the registry's mode") ---------------- */
+
+/* Seqs of a module's KV commands only grow, across restarts too (the state is zeroed then,
+ * but the clock has moved on): the next is the clock in ns, or the last + 1. */
+static uint64_t next_kv_seq(uint64_t *last, DsimCtx *ctx)
+{
+    uint64_t now = (uint64_t) MAX(dsim_now(ctx), (DsimTime) 0);
+    *last = MAX(*last + 1, now);
+    return *last;
+}
+
+/* Calls registry member @to with one KV command on key @service (cut to KV_KEY_MAX). */
+static DsimCallId kv_call(DsimCtx *ctx, DsimNodeId to, KvOp op, uint32_t client, uint64_t seq,
+                          const char *service, const char *value, const DsimCallOpts *o)
+{
+    char key[KV_KEY_MAX + 1];
+    g_strlcpy(key, service, sizeof key);
+    KvCommand cmd;
+    kv_command_init(&cmd, op, client, seq, key, value, NULL);
+    return dsim_call(ctx, to, RAFT_METHOD_KV, &cmd, sizeof cmd, o);
+}
+
+/* A FAIL from a Raft node that names another member as the leader: its index, else -1. */
+static int leader_hint(const DsimResponse *resp, DsimNodeId first, uint32_t n, uint32_t current)
+{
+    if (resp->status != DSIM_CALL_FAIL || resp->size != sizeof(RaftCallFail))
+        return -1;
+    RaftCallFail f;
+    memcpy(&f, resp->body, sizeof f);
+    if (f.reason != RAFT_CALL_NOT_LEADER || f.leader == DSIM_NOBODY || f.leader < first
+        || f.leader - first >= n || f.leader - first == current)
+        return -1;
+    return (int) (f.leader - first);
+}
+
+/* Where a module goes after a failed call in CP mode: to the leader a follower named (Raft
+ * §8: "supply information about the most recent leader"), else to the next member. A round
+ * makes at most 2n calls (a hint and a failover per member). False: the round gives up. */
+static bool cp_next(const DsimResponse *resp, DsimNodeId first, uint32_t n, uint32_t *current,
+                    uint32_t *tries, uint64_t *redirects, uint64_t *failovers)
+{
+    if (++*tries >= 2 * n)
+        return false;
+    int hint = leader_hint(resp, first, n, *current);
+    if (hint >= 0) {
+        *current = (uint32_t) hint;
+        ++*redirects;
+    } else {
+        *current = (*current + 1) % n;
+        ++*failovers;
+    }
+    return true;
+}
+
 /* ---- the registrant -------------------------------------------------------------------------- */
+
+/* CP: a registration is an entry " <node>:<expiry ms>" appended to the service's key; a
+ * cancel appends expiry 0. The last entry of a node is the one readers believe. */
+static void reg_send_cp(Registrant *r, DsimCtx *ctx, uint16_t method)
+{
+    DsimTime expiry = method == REGISTRY_CANCEL ? 0 : dsim_now(ctx) + r->lease;
+    char value[KV_VALUE_MAX + 1];
+    g_snprintf(value, sizeof value, " %" PRIu32 ":%" PRId64, (uint32_t) dsim_self(ctx),
+               (int64_t) (expiry / DSIM_MS(1)));
+    DsimCallOpts o = { .timeout = r->timeout, .tag = tag_of(MODULE_REGISTRANT, r->slot, ++r->seq) };
+    uint32_t client = DISCOVERY_KV_CLIENT(false, r->slot, dsim_self(ctx));
+    r->pending = kv_call(ctx, r->first + r->current, KV_OP_APPEND, client,
+                         next_kv_seq(&r->kv_seq, ctx), r->service, value, &o);
+    r->pending_method = method;
+}
 
 static void reg_send(Registrant *r, DsimCtx *ctx, uint16_t method)
 {
+    if (r->mode == REGISTRY_MODE_CP) {
+        reg_send_cp(r, ctx, method);
+        return;
+    }
     RegistryInstanceReq req;
     memset(&req, 0, sizeof req);
     memcpy(req.service, r->service, REGISTRY_NAME_MAX);
@@ -123,6 +213,10 @@ void registrant_start(Registrant *r, DsimCtx *ctx, const RegistrantConfig *cfg)
     r->lease = cfg->lease;
     r->slot = cfg->slot;
     r->last_ok = -1;
+    r->mode = (uint8_t) cfg->mode;
+    if (r->mode == REGISTRY_MODE_CP && r->lease == 0)
+        r->lease = 3 * r->renew_interval; /* Eureka's ratio: 90 s for 30 s renewals */
+    g_assert(r->mode != REGISTRY_MODE_CP || dsim_self(ctx) < (UINT32_C(1) << 22));
     resolve(ctx, cfg->registry, cfg->home, &r->first, &r->n, &r->current);
     r->phase = REGISTRANT_REGISTERING;
     r->timer = dsim_timer_set(ctx, r->renew_interval, DISCOVERY_TIMER_REGISTRANT, r->slot);
@@ -176,6 +270,17 @@ bool registrant_on_response(Registrant *r, DsimCtx *ctx, const DsimResponse *res
         return true;
     }
     r->failures++;
+    if (r->mode == REGISTRY_MODE_CP) {
+        /* Not committed (a minority side, no leader, a timeout): to the leader hint or the
+         * next member; a REGISTER and a RENEW are the same write here. */
+        if (!cp_next(resp, r->first, r->n, &r->current, &r->tries, &r->redirects, &r->failovers))
+            return true;
+        if (dsim_logging(ctx))
+            dsim_log(ctx, "%s %s: try %s", registry_method_name(method),
+                     dsim_call_status_name(resp->status), dsim_name(ctx, r->first + r->current));
+        reg_send(r, ctx, method);
+        return true;
+    }
     if (method == REGISTRY_RENEW && is_unknown(resp)) {
         /* DiscoveryClient.renew(): on 404, register again, with the same node. */
         r->reregistrations++;
@@ -202,6 +307,13 @@ bool registrant_on_response(Registrant *r, DsimCtx *ctx, const DsimResponse *res
 
 static void fetch(DiscoveryCache *c, DsimCtx *ctx)
 {
+    if (c->mode == REGISTRY_MODE_CP) { /* one linearizable read of the service's key */
+        DsimCallOpts o = { .timeout = c->timeout, .tag = tag_of(MODULE_CACHE, c->slot, ++c->seq) };
+        uint32_t client = DISCOVERY_KV_CLIENT(true, c->slot, dsim_self(ctx));
+        c->pending = kv_call(ctx, c->first + c->current, KV_OP_GET, client,
+                             next_kv_seq(&c->kv_seq, ctx), c->service, NULL, &o);
+        return;
+    }
     RegistryFetchReq req;
     memcpy(req.service, c->service, REGISTRY_NAME_MAX);
     DsimCallOpts o = { .timeout = c->timeout, .tag = tag_of(MODULE_CACHE, c->slot, ++c->seq) };
@@ -219,6 +331,9 @@ void discovery_start(DiscoveryCache *c, DsimCtx *ctx, const DiscoveryConfig *cfg
     c->fetched_at = -1;
     c->as_of = -1;
     c->source = DSIM_NOBODY;
+    c->mode = (uint8_t) cfg->mode;
+    g_assert(c->mode != REGISTRY_MODE_CP
+             || (c->service[0] != '\0' && dsim_self(ctx) < (UINT32_C(1) << 22)));
     resolve(ctx, cfg->registry, cfg->home, &c->first, &c->n_registry, &c->current);
     c->started = 1;
     dsim_timer_set(ctx, c->fetch_interval, DISCOVERY_TIMER_CACHE, c->slot);
@@ -278,6 +393,56 @@ static void take_answer(DiscoveryCache *c, DsimCtx *ctx, const DsimResponse *res
     c->fetches++;
 }
 
+/* CP: the value of the service's key, " <node>:<expiry ms>" entries in the order they were
+ * committed. The last entry of each node counts; the node is listed while its expiry is ahead
+ * of this node's clock. Entries are few (a node appears once in `seen`), looked up linearly. */
+static void take_answer_cp(DiscoveryCache *c, DsimCtx *ctx, const DsimResponse *resp)
+{
+    enum { SEEN_MAX = 4 * DISCOVERY_MAX_INSTANCES };
+    DsimNodeId node[SEEN_MAX];
+    int64_t expiry[SEEN_MAX];
+    unsigned seen = 0;
+    uint64_t entries = 0;
+    g_autofree char *text = resp->size > 0 ? g_strndup(resp->body, resp->size) : g_strdup("");
+    const char *p = text;
+    while (*p != '\0') {
+        char *end;
+        guint64 id = g_ascii_strtoull(p, &end, 10);
+        if (end == p || *end != ':')
+            break; /* not an entry of ours: stop reading (and list what came before) */
+        gint64 ms = g_ascii_strtoll(end + 1, &end, 10);
+        p = end;
+        entries++;
+        unsigned k = 0;
+        while (k < seen && node[k] != (DsimNodeId) id)
+            k++;
+        if (k == seen) {
+            if (seen == SEEN_MAX)
+                continue;
+            node[seen++] = (DsimNodeId) id;
+        }
+        expiry[k] = ms;
+    }
+    DsimTime now = dsim_now(ctx);
+    unsigned n = 0;
+    c->truncated = 0;
+    for (unsigned k = 0; k < seen; k++) {
+        if (DSIM_MS(expiry[k]) <= now)
+            continue; /* expired, or cancelled (0) */
+        if (n < DISCOVERY_MAX_INSTANCES)
+            c->instances[n++] = node[k];
+        else
+            c->truncated++;
+    }
+    qsort(c->instances, n, sizeof c->instances[0], node_cmp);
+    c->n = n;
+    c->fetched_at = now;
+    c->as_of = now - resp->latency; /* linearized somewhere within the call */
+    c->version = entries;
+    c->source = resp->to;
+    c->fetches++;
+}
+
 bool discovery_on_response(DiscoveryCache *c, DsimCtx *ctx, const DsimResponse *resp)
 {
     if (!tag_is(resp->tag, MODULE_CACHE, c->slot))
@@ -286,11 +451,24 @@ bool discovery_on_response(DiscoveryCache *c, DsimCtx *ctx, const DsimResponse *
         return true;
     c->pending = 0;
     if (resp->status == DSIM_CALL_OK) {
-        take_answer(c, ctx, resp);
+        if (c->mode == REGISTRY_MODE_CP)
+            take_answer_cp(c, ctx, resp);
+        else
+            take_answer(c, ctx, resp);
         return true;
     }
     /* The last good list stays: Eureka's client keeps serving its local copy. */
     c->failures++;
+    if (c->mode == REGISTRY_MODE_CP) {
+        if (!cp_next(resp, c->first, c->n_registry, &c->current, &c->tries, &c->redirects,
+                     &c->failovers))
+            return true;
+        if (dsim_logging(ctx))
+            dsim_log(ctx, "fetch %s: try %s", dsim_call_status_name(resp->status),
+                     dsim_name(ctx, c->first + c->current));
+        fetch(c, ctx);
+        return true;
+    }
     if (++c->tries >= c->n_registry)
         return true;
     c->current = (c->current + 1) % c->n_registry;
@@ -341,6 +519,10 @@ static const DsimParam instance_params[] = {
     { .name = "home", .type = DSIM_PARAM_INT, .def = "0",
       .help = "registry member (from 1) to try first; 0 = own member index mod n, plus 1",
       .offset = offsetof(InstanceConfig, home), .min = 0, .max = 1000000 },
+    { .name = "registry_mode", .type = DSIM_PARAM_CHOICE, .def = "ap",
+      .help = "ap: the registry group runs registry (Eureka); cp: it runs raft, used as a KV "
+              "store (Consul-like catalog)",
+      .offset = offsetof(InstanceConfig, registry_mode), .choices = REGISTRY_MODE_CHOICES },
     { NULL },
 };
 
@@ -349,7 +531,7 @@ static void instance_register(InstanceNode *s, DsimCtx *ctx, const InstanceConfi
     RegistrantConfig rc = {
         .registry = cfg->registry, .service = cfg->service,
         .renew_interval = cfg->renew_interval, .timeout = cfg->timeout, .lease = cfg->lease,
-        .home = (unsigned) cfg->home,
+        .home = (unsigned) cfg->home, .mode = cfg->registry_mode,
     };
     registrant_start(&s->reg, ctx, &rc);
 }
@@ -395,8 +577,14 @@ static void instance_on_timer(void *state, DsimCtx *ctx, unsigned kind, uint64_t
 static void instance_on_response(void *state, DsimCtx *ctx, const DsimResponse *resp)
 {
     InstanceNode *s = state;
+    uint64_t ok = s->reg.registrations + s->reg.renewals, failed = s->reg.failures;
     bool mine = registrant_on_response(&s->reg, ctx, resp);
     g_assert(mine); /* the instance makes no other calls */
+    /* what the registry did with this instance's writes, call by call */
+    if (s->reg.registrations + s->reg.renewals != ok)
+        dsim_count(ctx, "registry_writes_ok");
+    if (s->reg.failures != failed)
+        dsim_count(ctx, "registry_writes_failed");
 }
 
 static void demo_on_message(void *state, DsimCtx *ctx, const DsimMsg *msg)
@@ -424,7 +612,11 @@ static const char *instance_validate(const void *config, const DsimShape *shape,
         g_string_printf(why, "a service name has at most %d characters", REGISTRY_NAME_MAX - 1);
         return "service";
     }
-    const char *bad = discovery_validate_registry(cfg->registry, "registry", shape, why);
+    const char *bad = discovery_validate_registry(cfg->registry, cfg->registry_mode, "registry",
+                                                  shape, why);
+    if (bad == NULL && cfg->registry_mode == REGISTRY_MODE_CP)
+        bad = discovery_validate_cp_name(cfg->service[0] != '\0' ? cfg->service
+                                         : shape->ids[shape->self], "service", why);
     return bad != NULL ? bad : validate_home(cfg->home, cfg->registry, shape, why);
 }
 
@@ -464,6 +656,10 @@ static const DsimParam watcher_params[] = {
     { .name = "home", .type = DSIM_PARAM_INT, .def = "0",
       .help = "registry member (from 1) to try first; 0 = own member index mod n, plus 1",
       .offset = offsetof(WatcherConfig, home), .min = 0, .max = 1000000 },
+    { .name = "registry_mode", .type = DSIM_PARAM_CHOICE, .def = "ap",
+      .help = "ap: the registry group runs registry (Eureka); cp: it runs raft, used as a KV "
+              "store (Consul-like catalog)",
+      .offset = offsetof(WatcherConfig, registry_mode), .choices = REGISTRY_MODE_CHOICES },
     { NULL },
 };
 
@@ -472,7 +668,7 @@ static void watcher_begin(WatcherNode *w, DsimCtx *ctx, const WatcherConfig *cfg
     DiscoveryConfig dc = {
         .registry = cfg->registry, .service = cfg->service,
         .fetch_interval = cfg->fetch_interval, .timeout = cfg->timeout,
-        .home = (unsigned) cfg->home,
+        .home = (unsigned) cfg->home, .mode = cfg->registry_mode,
     };
     discovery_start(&w->cache, ctx, &dc);
 }
@@ -536,8 +732,11 @@ static void watcher_report(WatcherNode *w, DsimCtx *ctx)
 static void watcher_on_response(void *state, DsimCtx *ctx, const DsimResponse *resp)
 {
     WatcherNode *w = state;
+    uint64_t failed = w->cache.failures;
     bool mine = discovery_on_response(&w->cache, ctx, resp);
     g_assert(mine);
+    if (w->cache.failures != failed)
+        dsim_count(ctx, "fetches_failed");
     if (w->cache.fetches != w->seen_fetches) {
         w->seen_fetches = w->cache.fetches;
         watcher_report(w, ctx);
@@ -571,7 +770,10 @@ static const char *watcher_validate(const void *config, const DsimShape *shape, 
         g_string_printf(why, "a service name has at most %d characters", REGISTRY_NAME_MAX - 1);
         return "service";
     }
-    const char *bad = discovery_validate_registry(cfg->registry, "registry", shape, why);
+    const char *bad = discovery_validate_registry(cfg->registry, cfg->registry_mode, "registry",
+                                                  shape, why);
+    if (bad == NULL && cfg->registry_mode == REGISTRY_MODE_CP)
+        bad = discovery_validate_cp_name(cfg->service, "service", why); /* no "every instance" */
     return bad != NULL ? bad : validate_home(cfg->home, cfg->registry, shape, why);
 }
 

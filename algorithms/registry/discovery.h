@@ -37,6 +37,10 @@
  * been answered yet (the kernel refuses a child of an answered call). Start and cancel them
  * outside on_call, or before answering.
  *
+ * Modes: both modules talk to an AP registry (Eureka's, registry.h) or, in CP mode, to a Raft
+ * group used as a KV store (below, "the registry's mode"). The rounds, failovers and timers
+ * are the same; CP adds following the leader hint of a FAIL.
+ *
  * Demo protocols, so that scenarios can show the registry alone: `instance` (a Registrant and
  * nothing else) and `watcher` (a DiscoveryCache that reports what it sees: metrics below).
  */
@@ -68,6 +72,34 @@ static inline bool discovery_is_tag(uint64_t tag)
 
 #define DISCOVERY_MAX_INSTANCES 64 /* instances a cache keeps (LB_MAX_BACKENDS of lb.h) */
 
+/* ---- the registry's mode ------------------------------------------------------------------
+ *
+ * AP: the registry group runs `registry` (Eureka, registry.h): the methods REGISTER, RENEW,
+ * CANCEL, FETCH, answered by any node from its own catalog.
+ * CP: the registry group runs `raft` (raft.h), used as a KV service by call (RAFT_METHOD_KV),
+ * as Consul keeps its catalog in Raft. The catalog of service S is one key, S itself (cut to
+ * KV_KEY_MAX = 15 bytes), whose value is a log of registrations " <node id>:<expiry ms>", one
+ * appended (KV_OP_APPEND) at each register and renew, " <node id>:0" at a cancel. A reader
+ * (one linearizable GET through the leader's log) keeps, per node, the last entry, and lists
+ * the nodes whose expiry is still ahead of its own clock. The expiry is the instance's clock
+ * plus its lease: with clock skew between instance and reader, a lease looks longer or
+ * shorter than it is. Consul avoids that with sessions whose TTL runs on the servers; dsim's
+ * KV has no server-side time, so this is the caveat of the model (docs/registry.md, "CP
+ * mode"). The value only grows (about 10 bytes per renewal): nothing compacts it. */
+typedef enum {
+    REGISTRY_MODE_AP = 0,
+    REGISTRY_MODE_CP = 1,
+} RegistryMode;
+
+#define REGISTRY_MODE_CHOICES "ap|cp"
+
+/* The KV client number of a module's commands (kv.h: de-duplication by (client, seq)): the
+ * top bit keeps clear of the workload's client indexes; then the module, the slot and the
+ * node id (below 2^22). */
+#define DISCOVERY_KV_CLIENT(cache, slot, node) \
+    (UINT32_C(0x80000000) | ((cache) ? UINT32_C(0x40000000) : 0) | (uint32_t) (slot) << 22 \
+     | (uint32_t) (node))
+
 /* ---- the registrant ------------------------------------------------------------------------- */
 
 /* How to register. Strings are borrowed during registrant_start() only. */
@@ -79,6 +111,7 @@ typedef struct {
     DsimTime    lease;          /* lease duration asked for; 0 = the registry's */
     unsigned    home;           /* registry member to try first, from 1; 0 = own index mod n + 1 */
     uint8_t     slot;
+    int         mode;           /* RegistryMode; CP: a lease of 0 means 3 x renew_interval */
 } RegistrantConfig;
 
 typedef enum {
@@ -105,6 +138,10 @@ typedef struct {
     uint8_t     slot;
     DsimTime    last_ok;       /* when a registry node last acknowledged us; -1: never */
     uint64_t    registrations, renewals, reregistrations, failovers, failures;
+    /* CP mode */
+    uint8_t     mode;          /* RegistryMode */
+    uint64_t    kv_seq;        /* the seq of the last KV command sent */
+    uint64_t    redirects;     /* FAILs that named the leader, followed */
 } Registrant;
 
 /* Starts @r (zeroed or idle): registers now with the home registry node and renews every
@@ -129,6 +166,7 @@ typedef struct {
     DsimTime    timeout;        /* deadline of each FETCH, > 0 */
     unsigned    home;           /* as in RegistrantConfig */
     uint8_t     slot;
+    int         mode;           /* RegistryMode; CP needs a service name */
 } DiscoveryConfig;
 
 /* Invariants: instances[0 .. n) is sorted ascending without duplicates; fetched_at < 0 until
@@ -151,6 +189,10 @@ typedef struct {
     uint64_t    version;       /* the answer's catalog version */
     DsimNodeId  source;        /* the registry node that gave the list */
     uint64_t    fetches, failures, failovers;
+    /* CP mode (as in Registrant); version is then the number of entries in the value */
+    uint8_t     mode;
+    uint64_t    kv_seq;
+    uint64_t    redirects;
 } DiscoveryCache;
 
 /* Starts @c (zeroed): fetches now from the home registry node, then every fetch_interval. */
@@ -173,10 +215,15 @@ DsimTime discovery_age(const DiscoveryCache *c, DsimTime now);
  * trailing "1") into @buf. */
 void discovery_own_group(const DsimCtx *ctx, char buf[REGISTRY_NAME_MAX]);
 
-/* For a validate op: NULL when @group names a group of the scenario that runs the registry
- * protocol, else @param with one sentence in @why. */
-const char *discovery_validate_registry(const char *group, const char *param,
+/* For a validate op: NULL when @group names a group of the scenario that runs the protocol
+ * of @mode (RegistryMode: AP `registry`, CP `raft`), else the parameter at fault (@param, or
+ * "registry_mode" when the group runs the other mode's protocol) with one sentence in @why. */
+const char *discovery_validate_registry(const char *group, int mode, const char *param,
                                         const DsimShape *shape, GString *why);
+
+/* For a validate op, CP mode: NULL when @name (from parameter @param) can be a KV key, else
+ * @param with one sentence in @why. */
+const char *discovery_validate_cp_name(const char *name, const char *param, GString *why);
 
 /* ---- the demo protocols' configs and states -------------------------------------------------- */
 
@@ -190,6 +237,7 @@ typedef struct {
     char     service[DSIM_PARAM_STRING_MAX];
     DsimTime renew_interval, timeout, lease, start, leave_at;
     int64_t  home;
+    int      registry_mode; /* RegistryMode */
 } InstanceConfig;
 
 typedef struct {
@@ -206,6 +254,7 @@ typedef struct {
     char     service[DSIM_PARAM_STRING_MAX];
     DsimTime fetch_interval, timeout, start;
     int64_t  home;
+    int      registry_mode; /* RegistryMode */
 } WatcherConfig;
 
 /* prev: the list at the last successful fetch (has_prev once there was one), diffed with

@@ -32,7 +32,9 @@
  *
  * The client side (the instance's registrant, the client's discovery cache) and two small
  * demo protocols, `instance` and `watcher`, are in discovery.h. docs/registry.md is the
- * guide. The CP registry (a Consul-like catalog on Raft with gossip health) is not built.
+ * guide. The CP registry is the same client modules in registry_mode cp, writing to a `raft`
+ * group used as a KV store (discovery.h, "the registry's mode"); Consul's gossip health
+ * checks are not built.
  */
 #ifndef DSIM_REGISTRY_H
 #define DSIM_REGISTRY_H

@@ -172,6 +172,10 @@ static const DsimParam client_params[] = {
       .help = "with registry: registry member (from 1) to fetch from first; 0 = own member "
               "index mod n, plus 1",
       .offset = offsetof(ClientConfig, home), .min = 0, .max = 1000000 },
+    { .name = "registry_mode", .type = DSIM_PARAM_CHOICE, .def = "ap",
+      .help = "with registry: ap, the group runs registry (Eureka); cp, it runs raft, read "
+              "as a KV store (Consul-like catalog, discovery.h)",
+      .offset = offsetof(ClientConfig, registry_mode), .choices = REGISTRY_MODE_CHOICES },
     { NULL },
 };
 
@@ -726,7 +730,7 @@ static const char *client_validate(const void *config, const DsimShape *shape, G
             return "weights";
         }
         bool own = cfg->service_name[0] == '\0';
-        return service_validate_registry(cfg->registry, cfg->home,
+        return service_validate_registry(cfg->registry, cfg->registry_mode, cfg->home,
                                          own ? cfg->target : cfg->service_name,
                                          own ? "target" : "service_name", shape, why);
     }
@@ -819,7 +823,7 @@ static void client_init(void *state, DsimCtx *ctx)
             .registry = cfg->registry,
             .service = cfg->service_name[0] != '\0' ? cfg->service_name : cfg->target,
             .fetch_interval = cfg->fetch_interval, .timeout = cfg->registry_timeout,
-            .home = (unsigned) cfg->home,
+            .home = (unsigned) cfg->home, .mode = cfg->registry_mode,
         };
         discovery_start(&c->cache, ctx, &dc);
     }

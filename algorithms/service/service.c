@@ -106,6 +106,10 @@ static const DsimParam service_params[] = {
       .help = "registry member (from 1) to register with first; 0 = own member index mod n, "
               "plus 1",
       .offset = offsetof(ServiceConfig, home), .min = 0, .max = 1000000 },
+    { .name = "registry_mode", .type = DSIM_PARAM_CHOICE, .def = "ap",
+      .help = "ap: the registry group runs registry (Eureka); cp: it runs raft, written as a "
+              "KV store (Consul-like catalog, discovery.h)",
+      .offset = offsetof(ServiceConfig, registry_mode), .choices = REGISTRY_MODE_CHOICES },
     { NULL },
 };
 
@@ -192,13 +196,15 @@ static const char *service_validate(const void *config, const DsimShape *shape, 
         return cfg->renew_interval <= 0 ? "renew_interval" : "registry_timeout";
     }
     const char *name = cfg->service_name[0] != '\0' ? cfg->service_name : shape->ids[shape->self];
-    return service_validate_registry(cfg->registry, cfg->home, name, "service_name", shape, why);
+    return service_validate_registry(cfg->registry, cfg->registry_mode, cfg->home, name,
+                                     "service_name", shape, why);
 }
 
-const char *service_validate_registry(const char *registry, int64_t home, const char *name,
-                                      const char *name_param, const DsimShape *shape, GString *why)
+const char *service_validate_registry(const char *registry, int mode, int64_t home,
+                                      const char *name, const char *name_param,
+                                      const DsimShape *shape, GString *why)
 {
-    const char *bad = discovery_validate_registry(registry, "registry", shape, why);
+    const char *bad = discovery_validate_registry(registry, mode, "registry", shape, why);
     if (bad != NULL)
         return bad;
     for (unsigned g = 0; g < shape->n_groups; g++) {
@@ -214,7 +220,7 @@ const char *service_validate_registry(const char *registry, int64_t home, const 
                         "(set a shorter service_name)", name, REGISTRY_NAME_MAX - 1);
         return name_param;
     }
-    return NULL;
+    return mode == REGISTRY_MODE_CP ? discovery_validate_cp_name(name, name_param, why) : NULL;
 }
 
 /* Eureka's DiscoveryClient.register(), then a renewal every renew_interval (discovery.h). */
@@ -223,7 +229,7 @@ static void register_now(ServiceNode *s, DsimCtx *ctx, const ServiceConfig *cfg)
     RegistrantConfig rc = {
         .registry = cfg->registry, .service = cfg->service_name,
         .renew_interval = cfg->renew_interval, .timeout = cfg->registry_timeout,
-        .lease = cfg->lease, .home = (unsigned) cfg->home,
+        .lease = cfg->lease, .home = (unsigned) cfg->home, .mode = cfg->registry_mode,
     };
     registrant_start(&s->reg, ctx, &rc);
 }

@@ -832,6 +832,125 @@ static void test_bug_ack_before_commit_answers_writes_at_once(void)
 
 /* ---- lease reads (thesis §6.4.1) ------------------------------------------- */
 
+/* ---- calls: the group as a KV service (raft.h, RAFT_METHOD_KV) ---------------------------- */
+
+static KvCommand kv_cmd(KvOp op, uint64_t seq, const char *value, const char *expected)
+{
+    KvCommand c;
+    kv_command_init(&c, op, 0x80000009u, seq, "k", value, expected);
+    return c;
+}
+
+static RaftCallFail call_fail(const HarnessResponse *r)
+{
+    RaftCallFail f = { 0 };
+    gsize size = 0;
+    const void *body = g_bytes_get_data(r->body, &size);
+    CU_ASSERT_EQUAL_FATAL(size, sizeof f);
+    memcpy(&f, body, sizeof f);
+    return f;
+}
+
+/* §8 for callers: a follower answers FAIL at once, with the leader it knows as the hint
+ * (none before it heard from one), and appends nothing. */
+static void test_follower_answers_a_call_with_the_leader_hint(void)
+{
+    g_autoptr(Harness) h = started_node(3);
+    DsimNodeId caller = harness_add_group(h, "inst", 2);
+    KvCommand c = kv_cmd(KV_OP_APPEND, 1, " 7:100", NULL);
+
+    harness_serve(h, caller, RAFT_METHOD_KV, &c, sizeof c, DSIM_S(5), 0);
+    deliver_append(h, 2, 1, 0, 0, 0, NULL, 0);
+    harness_serve(h, caller + 1, RAFT_METHOD_KV, &c, sizeof c, DSIM_S(5), 0);
+
+    CU_ASSERT_EQUAL_FATAL(harness_n_responses(h), 2);
+    CU_ASSERT_EQUAL(harness_response(h, 0)->status, DSIM_CALL_FAIL);
+    RaftCallFail f = call_fail(harness_response(h, 0));
+    CU_ASSERT_EQUAL(f.reason, RAFT_CALL_NOT_LEADER);
+    CU_ASSERT_EQUAL(f.leader, DSIM_NOBODY);
+    f = call_fail(harness_response(h, 1));
+    CU_ASSERT_EQUAL(f.reason, RAFT_CALL_NOT_LEADER);
+    CU_ASSERT_EQUAL(f.leader, 2);
+    CU_ASSERT_EQUAL(raft_log_last_index(raft_of(h)), 0);
+    CU_ASSERT_EQUAL(harness_n_replies(h), 0); /* calls are never answered as requests */
+}
+
+/* The leader appends a call's command and answers it (dsim_respond) only once the entry is
+ * committed and applied, with the store's result: the path of a client request. A cas whose
+ * expected value does not match is answered FAIL "rejected" after it was applied. */
+static void test_leader_answers_a_call_after_commit_and_fails_a_cas_mismatch(void)
+{
+    g_autoptr(Harness) h = steady_leader(NULL);
+    DsimNodeId caller = harness_add_group(h, "inst", 1);
+    KvCommand put = kv_cmd(KV_OP_PUT, 1, "a", NULL);
+
+    DsimCallId id = harness_serve(h, caller, RAFT_METHOD_KV, &put, sizeof put, DSIM_S(5), 0);
+    CU_ASSERT_EQUAL(raft_log_last_index(raft_of(h)), 2);
+    CU_ASSERT_EQUAL(harness_n_responses(h), 0); /* not before commit */
+    RaftAppendResp ok = { .term = 1, .index = 2, .success = 1 };
+    deliver_append_resp(h, 1, ok);
+    CU_ASSERT_EQUAL_FATAL(harness_n_responses(h), 1);
+    CU_ASSERT_EQUAL(harness_response(h, 0)->call, id);
+    CU_ASSERT_EQUAL(harness_response(h, 0)->status, DSIM_CALL_OK);
+    CU_ASSERT_STRING_EQUAL(kv_store_get(raft_of(h)->kv, "k"), "a");
+
+    KvCommand cas = kv_cmd(KV_OP_CAS, 2, "c", "b"); /* k is "a", not "b" */
+    id = harness_serve(h, caller, RAFT_METHOD_KV, &cas, sizeof cas, DSIM_S(5), 0);
+    ok.index = 3;
+    deliver_append_resp(h, 1, ok);
+    CU_ASSERT_EQUAL_FATAL(harness_n_responses(h), 2);
+    CU_ASSERT_EQUAL(harness_response(h, 1)->call, id);
+    CU_ASSERT_EQUAL(harness_response(h, 1)->status, DSIM_CALL_FAIL);
+    CU_ASSERT_EQUAL(call_fail(harness_response(h, 1)).reason, RAFT_CALL_REJECTED);
+    CU_ASSERT_STRING_EQUAL(kv_store_get(raft_of(h)->kv, "k"), "a");
+
+    KvCommand get = kv_cmd(KV_OP_GET, 3, NULL, NULL);
+    harness_serve(h, caller, RAFT_METHOD_KV, &get, sizeof get, DSIM_S(5), 0);
+    ok.index = 4;
+    deliver_append_resp(h, 1, ok);
+    CU_ASSERT_EQUAL_FATAL(harness_n_responses(h), 3);
+    gsize size = 0;
+    const char *v = g_bytes_get_data(harness_response(h, 2)->body, &size);
+    CU_ASSERT_EQUAL(harness_response(h, 2)->status, DSIM_CALL_OK);
+    CU_ASSERT_EQUAL(size, 1);
+    CU_ASSERT_NSTRING_EQUAL(v, "a", 1);
+    CU_ASSERT_EQUAL(harness_n_replies(h), 0);
+}
+
+/* Requests and calls share the pending list: each is answered its own way, in log order; a
+ * deposed leader answers its pending call FAIL "unknown" without naming itself. */
+static void test_requests_and_calls_share_the_log_and_a_deposed_leader_fails_calls(void)
+{
+    g_autoptr(Harness) h = steady_leader(NULL);
+    DsimNodeId caller = harness_add_group(h, "inst", 1);
+    RaftEntry e = put_entry(1, 1);
+    KvCommand app = kv_cmd(KV_OP_APPEND, 1, "x", NULL);
+
+    harness_request(h, 40, 0, e.cmd, e.len);
+    harness_serve(h, caller, RAFT_METHOD_KV, &app, sizeof app, DSIM_S(5), 0);
+    RaftAppendResp ok = { .term = 1, .index = 2, .success = 1 };
+    deliver_append_resp(h, 1, ok);
+    CU_ASSERT_EQUAL(harness_n_replies(h), 1);
+    CU_ASSERT_EQUAL(harness_n_responses(h), 0);
+
+    deliver_append(h, 2, 2, 0, 0, 0, NULL, 0); /* a leader of term 2 */
+    CU_ASSERT_EQUAL_FATAL(harness_n_responses(h), 1);
+    CU_ASSERT_EQUAL(harness_response(h, 0)->status, DSIM_CALL_FAIL);
+    RaftCallFail f = call_fail(harness_response(h, 0));
+    CU_ASSERT_EQUAL(f.reason, RAFT_CALL_UNKNOWN);
+    CU_ASSERT_EQUAL(f.leader, DSIM_NOBODY);
+
+    /* a malformed body, or another method, is refused without touching the log */
+    uint64_t last = raft_log_last_index(raft_of(h));
+    harness_serve(h, caller, RAFT_METHOD_KV, "junk", 4, DSIM_S(5), 0);
+    harness_serve(h, caller, 9, &app, sizeof app, DSIM_S(5), 0);
+    CU_ASSERT_EQUAL_FATAL(harness_n_responses(h), 3);
+    CU_ASSERT_EQUAL(call_fail(harness_response(h, 1)).reason, RAFT_CALL_BAD);
+    CU_ASSERT_EQUAL(call_fail(harness_response(h, 2)).reason, RAFT_CALL_BAD);
+    CU_ASSERT_EQUAL(raft_log_last_index(raft_of(h)), last);
+}
+
+
 /* A leader of term 1 in a group of 3 with lease_reads as given; r2 acknowledged the no-op
  * (sent at the start of the term), so with lease_reads on the lease runs until 150 ms
  * (election timeout minimum) - 10 ms (lease_margin) after the term began. */
@@ -1958,6 +2077,12 @@ CU_TestInfo raft_replication_tests[] = {
       test_deposed_leader_answers_pending_requests_unknown },
     { "bug ack-before-commit answers writes at once",
       test_bug_ack_before_commit_answers_writes_at_once },
+    { "follower answers a call with the leader hint",
+      test_follower_answers_a_call_with_the_leader_hint },
+    { "leader answers a call after commit and fails a cas mismatch",
+      test_leader_answers_a_call_after_commit_and_fails_a_cas_mismatch },
+    { "requests and calls share the log and a deposed leader fails calls",
+      test_requests_and_calls_share_the_log_and_a_deposed_leader_fails_calls },
     { "lease read is answered without the log", test_lease_read_is_answered_without_the_log },
     { "without lease_reads a get is appended", test_without_lease_reads_a_get_is_appended },
     { "without a lease a get is appended", test_without_a_lease_a_get_is_appended },

@@ -12,6 +12,8 @@
 #include <CUnit/CUnit.h>
 #include <string.h>
 
+#include "algorithms/kv/kv.h"
+#include "algorithms/raft/raft.h"
 #include "algorithms/registry/discovery.h"
 #include "algorithms/registry/registry.h"
 #include "sim/scenario.h"
@@ -760,6 +762,187 @@ static void test_registry_nodes_diverge_under_a_partition_and_converge_after(voi
     dsim_scenario_free(sc);
 }
 
+/* ---- CP mode: the catalog in a Raft KV (discovery.h, "the registry's mode") ----------------- */
+
+static KvCommand kv_of(const HarnessCall *c)
+{
+    KvCommand k;
+    gsize size = 0;
+    const void *body = g_bytes_get_data(c->body, &size);
+    CU_ASSERT_EQUAL_FATAL(size, sizeof k);
+    memcpy(&k, body, sizeof k);
+    return k;
+}
+
+static void answer_not_leader(Harness *h, const HarnessCall *c, DsimNodeId leader)
+{
+    RaftCallFail f = { .leader = leader, .reason = RAFT_CALL_NOT_LEADER };
+    harness_outcome(h, c->id, DSIM_CALL_FAIL, &f, sizeof f);
+}
+
+/* A CP registrant appends " <node>:<expiry ms>" to the service's key (expiry = its clock +
+ * lease, 3 x renew_interval by default), follows a follower's leader hint at once, renews
+ * with another append at the tick, and gives a round up after 2n calls. */
+static void test_a_cp_registrant_appends_its_lease_and_follows_the_leader_hint(void)
+{
+    g_autoptr(Harness) h = new_instance();
+    harness_set_param(h, "registry_mode", "cp");
+    harness_init(h);
+    InstanceNode *s = harness_state(h);
+    const HarnessCall *c = last_call(h);
+    CU_ASSERT_EQUAL(c->to, 3);
+    CU_ASSERT_EQUAL(c->method, RAFT_METHOD_KV);
+    KvCommand k = kv_of(c);
+    CU_ASSERT_EQUAL(k.op, KV_OP_APPEND);
+    CU_ASSERT_EQUAL(k.client, DISCOVERY_KV_CLIENT(false, 0, 0));
+    CU_ASSERT_NSTRING_EQUAL(k.key, "i", 2);
+    CU_ASSERT_NSTRING_EQUAL(k.value, " 0:90000", 9);
+
+    answer_not_leader(h, c, 5);
+    CU_ASSERT_EQUAL(last_call(h)->to, 5); /* the hint, not the next member */
+    CU_ASSERT_EQUAL(s->reg.redirects, 1);
+    CU_ASSERT_TRUE(kv_of(last_call(h)).seq > k.seq);
+    harness_outcome(h, last_call(h)->id, DSIM_CALL_OK, NULL, 0);
+    CU_ASSERT_EQUAL(s->reg.phase, REGISTRANT_REGISTERED);
+
+    harness_fire_timer(h, tick_timer(h));
+    CU_ASSERT_EQUAL(harness_now(h), DSIM_S(30));
+    CU_ASSERT_EQUAL(last_call(h)->to, 5); /* stays with the leader */
+    k = kv_of(last_call(h));
+    CU_ASSERT_NSTRING_EQUAL(k.value, " 0:120000", 10);
+    CU_ASSERT_EQUAL(k.seq, (uint64_t) DSIM_S(30)); /* seqs follow the clock */
+
+    /* a minority: every call times out or is refused without a hint; 6 calls, then wait */
+    unsigned calls = harness_n_calls(h);
+    for (unsigned i = 0; i < 6; i++) {
+        if (i % 2 == 0)
+            harness_outcome(h, last_call(h)->id, DSIM_CALL_TIMEOUT, NULL, 0);
+        else
+            answer_not_leader(h, last_call(h), DSIM_NOBODY);
+    }
+    CU_ASSERT_EQUAL(harness_n_calls(h), calls + 5);
+    CU_ASSERT_EQUAL(s->reg.phase, REGISTRANT_REGISTERED); /* it does not know it lapsed */
+
+    /* a cancel appends expiry 0 */
+    registrant_cancel(&s->reg, harness_ctx(h));
+    CU_ASSERT_NSTRING_EQUAL(kv_of(last_call(h)).value, " 0:0", 5);
+}
+
+/* A CP cache reads the key with one GET and keeps, per node, the last entry, listing it while
+ * its expiry is ahead of the reader's clock; a failed read keeps the last list. */
+static void test_a_cp_cache_lists_the_last_unexpired_entry_of_each_node(void)
+{
+    g_autoptr(Harness) h = new_watcher();
+    harness_set_param(h, "registry_mode", "cp");
+    harness_init(h);
+    const WatcherNode *w = harness_state(h);
+    const HarnessCall *c = last_call(h);
+    CU_ASSERT_EQUAL(c->to, 3);
+    KvCommand k = kv_of(c);
+    CU_ASSERT_EQUAL(k.op, KV_OP_GET);
+    CU_ASSERT_EQUAL(k.client, DISCOVERY_KV_CLIENT(true, 0, 1));
+
+    harness_set_now(h, DSIM_S(60));
+    const char *value = " 5:100000 7:50000 9:100000 5:0 7:200000 11:59999";
+    harness_outcome(h, c->id, DSIM_CALL_OK, value, strlen(value));
+    unsigned n;
+    const DsimNodeId *list = discovery_instances(&w->cache, &n);
+    CU_ASSERT_EQUAL_FATAL(n, 2); /* 5 cancelled, 11 expired */
+    CU_ASSERT_EQUAL(list[0], 7);
+    CU_ASSERT_EQUAL(list[1], 9);
+    CU_ASSERT_EQUAL(w->cache.version, 6);
+    CU_ASSERT_EQUAL(w->cache.as_of, DSIM_S(0)); /* the call's start: it took 60 s here */
+
+    /* no leader anywhere: the round gives up and the list stays */
+    harness_fire(h, DISCOVERY_TIMER_CACHE, 0);
+    for (unsigned i = 0; i < 6; i++)
+        harness_outcome(h, last_call(h)->id, DSIM_CALL_TIMEOUT, NULL, 0);
+    discovery_instances(&w->cache, &n);
+    CU_ASSERT_EQUAL(n, 2);
+    CU_ASSERT_EQUAL(w->cache.failures, 6);
+    /* an empty key lists nobody */
+    harness_fire(h, DISCOVERY_TIMER_CACHE, 0);
+    harness_outcome(h, last_call(h)->id, DSIM_CALL_OK, NULL, 0);
+    discovery_instances(&w->cache, &n);
+    CU_ASSERT_EQUAL(n, 0);
+}
+
+/* The partition of cp-vs-ap-raft.xml: a Raft registry refuses the writes of the instances cut
+ * off with reg1 (late1 cannot register at all), so the majority's watcher drops i1 and i4 once
+ * their leases run out, while the minority's watcher cannot read and keeps its old list; after
+ * the heal every write goes through and both watchers list the same seven. */
+static void test_a_cp_registry_refuses_the_minority_and_stays_consistent(void)
+{
+    const char *groups =
+        "<group id='reg' protocol='raft' count='3'>"
+        "  <param name='check_quorum'>true</param><param name='prevote'>true</param></group>"
+        "<group id='i' protocol='instance' count='6'>"
+        "  <param name='start'>1s</param><param name='registry_mode'>cp</param></group>"
+        "<group id='late' protocol='instance' count='1'>"
+        "  <param name='service'>i</param><param name='start'>180s</param>"
+        "  <param name='home'>1</param><param name='registry_mode'>cp</param></group>"
+        "<group id='w' protocol='watcher' count='2'>"
+        "  <param name='service'>i</param><param name='start'>10s</param>"
+        "  <param name='registry_mode'>cp</param></group>";
+    const char *faults =
+        "<partition at='120s' groups='reg1,i1,i4,late1,w1 | reg2,reg3,i2,i3,i5,i6,w2'/>"
+        "<heal at='420s'/>";
+    DsimScenario *sc;
+    DsimWorld *w = world(groups, faults, &sc, DSIM_S(100));
+    const WatcherNode *w1 = state_of(w, "w1"), *w2 = state_of(w, "w2");
+    const InstanceNode *late = state_of(w, "late1");
+    unsigned n;
+    discovery_instances(&w2->cache, &n);
+    CU_ASSERT_EQUAL(n, 6);
+
+    dsim_world_run_until(w, DSIM_S(400));
+    const DsimNodeId *list = discovery_instances(&w2->cache, &n);
+    CU_ASSERT_EQUAL_FATAL(n, 4); /* i2, i3, i5, i6: node ids 4, 5, 7, 8 */
+    CU_ASSERT_EQUAL(list[0], 4);
+    CU_ASSERT_EQUAL(list[3], 8);
+    CU_ASSERT_TRUE(w2->cache.fetched_at > DSIM_S(360)); /* reads go on at the majority */
+    discovery_instances(&w1->cache, &n);
+    CU_ASSERT_EQUAL(n, 6);                              /* w1's last list, */
+    CU_ASSERT_TRUE(w1->cache.fetched_at < DSIM_S(121)); /* read before the partition */
+    CU_ASSERT_EQUAL(late->reg.phase, REGISTRANT_REGISTERING);
+    CU_ASSERT_EQUAL(late->reg.registrations, 0);
+    CU_ASSERT_TRUE(late->reg.failures >= 6);
+
+    dsim_world_run_until(w, DSIM_S(470));
+    const DsimNodeId *l1 = discovery_instances(&w1->cache, &n);
+    CU_ASSERT_EQUAL(n, 7);
+    unsigned n2;
+    const DsimNodeId *l2 = discovery_instances(&w2->cache, &n2);
+    CU_ASSERT_TRUE(n2 == n && memcmp(l1, l2, n * sizeof l1[0]) == 0);
+    CU_ASSERT_EQUAL(late->reg.phase, REGISTRANT_REGISTERED);
+    dsim_world_finish(w);
+    CU_ASSERT_TRUE(dsim_world_passed(w));
+    dsim_world_free(w);
+    dsim_scenario_free(sc);
+}
+
+/* At load: registry_mode names which protocol the registry group must run. */
+static void test_registry_mode_is_checked_against_the_group_protocol(void)
+{
+    const char *cases[][2] = {
+        { "<group id='reg' protocol='registry' count='1'/>", "cp" },
+        { "<group id='reg' protocol='raft' count='1'/>", "ap" },
+    };
+    for (unsigned i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autofree char *xml = g_strdup_printf(
+            "<scenario name='t' seed='1' duration='10s'>%s"
+            "<group id='i' protocol='instance' count='1'>"
+            "<param name='registry_mode'>%s</param></group></scenario>", cases[i][0], cases[i][1]);
+        g_autoptr(GError) error = NULL;
+        DsimScenario *sc = dsim_scenario_load_buffer(xml, strlen(xml), "mode.xml", &error);
+        CU_ASSERT_PTR_NULL(sc);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(error);
+        CU_ASSERT_PTR_NOT_NULL(strstr(error->message, "registry_mode"));
+        if (sc != NULL)
+            dsim_scenario_free(sc);
+    }
+}
+
 /* ---- embedding the modules ------------------------------------------------------------------- */
 
 /* A test protocol that embeds a Registrant and two DiscoveryCaches (slots 0 and 1) beside a
@@ -888,5 +1071,13 @@ CU_TestInfo registry_tests[] = {
       test_registry_nodes_diverge_under_a_partition_and_converge_after },
     { "a protocol embeds a registrant and two caches beside its own timers",
       test_a_protocol_embeds_a_registrant_and_two_caches_beside_its_own_timers },
+    { "a cp registrant appends its lease and follows the leader hint",
+      test_a_cp_registrant_appends_its_lease_and_follows_the_leader_hint },
+    { "a cp cache lists the last unexpired entry of each node",
+      test_a_cp_cache_lists_the_last_unexpired_entry_of_each_node },
+    { "a cp registry refuses the minority and stays consistent",
+      test_a_cp_registry_refuses_the_minority_and_stays_consistent },
+    { "registry_mode is checked against the group protocol",
+      test_registry_mode_is_checked_against_the_group_protocol },
     CU_TEST_INFO_NULL,
 };
