@@ -422,6 +422,7 @@ static void list_protocol(const DsimProtocol *p, bool details)
     if (!any)
         printf("    (none)\n");
     printf("  client requests: %s\n", p->on_request != NULL ? "yes" : "no");
+    printf("  takes calls: %s\n", p->on_call != NULL ? "yes" : "no");
     printf("  leader-based: %s\n", p->leader_based ? "yes (leadership figures are recorded)" : "no");
 }
 
