@@ -682,7 +682,8 @@ static void report(ClientNode *c, DsimCtx *ctx, const ClientConfig *cfg)
     }
     bool quiet = c->win_requests == 0 && c->win_finished == 0 && c->win_attempts == 0;
     c->win_requests = c->win_finished = c->win_errors = c->win_attempts = 0;
-    memset(c->win_calls->data, 0, c->win_calls->len * sizeof(uint32_t));
+    if (c->win_calls->len > 0) /* an empty GArray may have no data at all */
+        memset(c->win_calls->data, 0, c->win_calls->len * sizeof(uint32_t));
     if (!(c->stopped && quiet))
         dsim_timer_set(ctx, cfg->report_every, CLIENT_TIMER_REPORT, 0);
 }
