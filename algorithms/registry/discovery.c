@@ -88,18 +88,26 @@ const char *discovery_validate_cp_name(const char *name, const char *param, GStr
     return NULL;
 }
 
-/* For the demo protocols' validate: `home` must name a member of the registry group. */
-static const char *validate_home(int64_t home, const char *group, const DsimShape *shape,
-                                 GString *why)
+const char *discovery_validate(const char *registry, int mode, int64_t home, const char *name,
+                               const char *name_param, const DsimShape *shape, GString *why)
 {
-    for (unsigned i = 0; i < shape->n_groups; i++) {
-        if (strcmp(shape->ids[i], group) == 0 && home > (int64_t) shape->sizes[i]) {
+    const char *bad = discovery_validate_registry(registry, mode, "registry", shape, why);
+    if (bad != NULL)
+        return bad;
+    for (unsigned g = 0; g < shape->n_groups; g++) {
+        if (strcmp(shape->ids[g], registry) == 0 && home > (int64_t) shape->sizes[g]) {
             g_string_printf(why, "home %" PRId64 " names no member of group %s, which has %u",
-                            home, group, shape->sizes[i]);
+                            home, registry, shape->sizes[g]);
             return "home";
         }
     }
-    return NULL;
+    /* the name travels in a fixed field of the registry's wire (registry.h) */
+    if (strlen(name) >= REGISTRY_NAME_MAX) {
+        g_string_printf(why, "service name \"%s\" is longer than the registry's %d characters",
+                        name, REGISTRY_NAME_MAX - 1);
+        return name_param;
+    }
+    return mode == REGISTRY_MODE_CP ? discovery_validate_cp_name(name, name_param, why) : NULL;
 }
 
 /* A FAIL answer saying the registry does not know the instance (Eureka's 404). */
@@ -608,16 +616,9 @@ static const char *instance_validate(const void *config, const DsimShape *shape,
         g_string_printf(why, "must be above 0");
         return cfg->renew_interval <= 0 ? "renew_interval" : "timeout";
     }
-    if (strlen(cfg->service) >= REGISTRY_NAME_MAX) {
-        g_string_printf(why, "a service name has at most %d characters", REGISTRY_NAME_MAX - 1);
-        return "service";
-    }
-    const char *bad = discovery_validate_registry(cfg->registry, cfg->registry_mode, "registry",
-                                                  shape, why);
-    if (bad == NULL && cfg->registry_mode == REGISTRY_MODE_CP)
-        bad = discovery_validate_cp_name(cfg->service[0] != '\0' ? cfg->service
-                                         : shape->ids[shape->self], "service", why);
-    return bad != NULL ? bad : validate_home(cfg->home, cfg->registry, shape, why);
+    return discovery_validate(cfg->registry, cfg->registry_mode, cfg->home,
+                              cfg->service[0] != '\0' ? cfg->service : shape->ids[shape->self],
+                              "service", shape, why);
 }
 
 const DsimProtocol instance_protocol = {
@@ -766,15 +767,9 @@ static const char *watcher_validate(const void *config, const DsimShape *shape, 
         g_string_printf(why, "must be above 0");
         return cfg->fetch_interval <= 0 ? "fetch_interval" : "timeout";
     }
-    if (strlen(cfg->service) >= REGISTRY_NAME_MAX) {
-        g_string_printf(why, "a service name has at most %d characters", REGISTRY_NAME_MAX - 1);
-        return "service";
-    }
-    const char *bad = discovery_validate_registry(cfg->registry, cfg->registry_mode, "registry",
-                                                  shape, why);
-    if (bad == NULL && cfg->registry_mode == REGISTRY_MODE_CP)
-        bad = discovery_validate_cp_name(cfg->service, "service", why); /* no "every instance" */
-    return bad != NULL ? bad : validate_home(cfg->home, cfg->registry, shape, why);
+    /* a watcher's empty service means every instance: AP only (CP reads one key) */
+    return discovery_validate(cfg->registry, cfg->registry_mode, cfg->home, cfg->service,
+                              "service", shape, why);
 }
 
 const DsimProtocol watcher_protocol = {

@@ -146,7 +146,7 @@ typedef struct {
 
 /* Starts @r (zeroed or idle): registers now with the home registry node and renews every
  * renew_interval. Asserts that cfg->registry names a group (the embedding protocol's validate
- * should check it with discovery_validate_registry). */
+ * should check it with discovery_validate). */
 void registrant_start(Registrant *r, DsimCtx *ctx, const RegistrantConfig *cfg);
 
 /* A graceful shutdown: sends CANCEL (once, best effort) and stops renewing. */
@@ -215,14 +215,20 @@ DsimTime discovery_age(const DiscoveryCache *c, DsimTime now);
  * trailing "1") into @buf. */
 void discovery_own_group(const DsimCtx *ctx, char buf[REGISTRY_NAME_MAX]);
 
-/* For a validate op: NULL when @group names a group of the scenario that runs the protocol
- * of @mode (RegistryMode: AP `registry`, CP `raft`), else the parameter at fault (@param, or
- * "registry_mode" when the group runs the other mode's protocol) with one sentence in @why. */
+/* For the validate op of any protocol that embeds these modules: NULL when @registry names
+ * a group of the scenario running the protocol of @mode (RegistryMode: AP `registry`, CP
+ * `raft`), @home (0, or a member number from 1) is one of its members, and @name (the
+ * service name, from parameter @name_param) fits the wire's REGISTRY_NAME_MAX (CP: a KV key).
+ * Else the parameter at fault ("registry", "registry_mode", "home" or @name_param) with one
+ * sentence in @why. */
+const char *discovery_validate(const char *registry, int mode, int64_t home, const char *name,
+                               const char *name_param, const DsimShape *shape, GString *why);
+
+/* Its parts: the group (see above; @param is the parameter naming it) and, in CP mode, the
+ * name as a KV key. */
 const char *discovery_validate_registry(const char *group, int mode, const char *param,
                                         const DsimShape *shape, GString *why);
 
-/* For a validate op, CP mode: NULL when @name (from parameter @param) can be a KV key, else
- * @param with one sentence in @why. */
 const char *discovery_validate_cp_name(const char *name, const char *param, GString *why);
 
 /* ---- the demo protocols' configs and states -------------------------------------------------- */

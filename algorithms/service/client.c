@@ -731,9 +731,9 @@ static const char *client_validate(const void *config, const DsimShape *shape, G
             return "weights";
         }
         bool own = cfg->service_name[0] == '\0';
-        return service_validate_registry(cfg->registry, cfg->registry_mode, cfg->home,
-                                         own ? cfg->target : cfg->service_name,
-                                         own ? "target" : "service_name", shape, why);
+        return discovery_validate(cfg->registry, cfg->registry_mode, cfg->home,
+                                  own ? cfg->target : cfg->service_name,
+                                  own ? "target" : "service_name", shape, why);
     }
     unsigned g = 0;
     while (g < shape->n_groups && strcmp(shape->ids[g], cfg->target) != 0)

@@ -196,31 +196,8 @@ static const char *service_validate(const void *config, const DsimShape *shape, 
         return cfg->renew_interval <= 0 ? "renew_interval" : "registry_timeout";
     }
     const char *name = cfg->service_name[0] != '\0' ? cfg->service_name : shape->ids[shape->self];
-    return service_validate_registry(cfg->registry, cfg->registry_mode, cfg->home, name,
-                                     "service_name", shape, why);
-}
-
-const char *service_validate_registry(const char *registry, int mode, int64_t home,
-                                      const char *name, const char *name_param,
-                                      const DsimShape *shape, GString *why)
-{
-    const char *bad = discovery_validate_registry(registry, mode, "registry", shape, why);
-    if (bad != NULL)
-        return bad;
-    for (unsigned g = 0; g < shape->n_groups; g++) {
-        if (strcmp(shape->ids[g], registry) == 0 && home > (int64_t) shape->sizes[g]) {
-            g_string_printf(why, "home %" PRId64 " names no member of group %s, which has %u",
-                            home, registry, shape->sizes[g]);
-            return "home";
-        }
-    }
-    /* the name travels in a fixed field of the registry's wire (registry.h) */
-    if (strlen(name) >= REGISTRY_NAME_MAX) {
-        g_string_printf(why, "service name \"%s\" is longer than the registry's %d characters "
-                        "(set a shorter service_name)", name, REGISTRY_NAME_MAX - 1);
-        return name_param;
-    }
-    return mode == REGISTRY_MODE_CP ? discovery_validate_cp_name(name, name_param, why) : NULL;
+    return discovery_validate(cfg->registry, cfg->registry_mode, cfg->home, name,
+                              "service_name", shape, why);
 }
 
 /* Eureka's DiscoveryClient.register(), then a renewal every renew_interval (discovery.h). */

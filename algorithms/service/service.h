@@ -128,14 +128,6 @@ typedef struct {
  * (bit 0 = member 1; members past 64 share bit 63). False on a malformed list. */
 bool service_parse_members(const char *text, uint64_t *set);
 
-/* For the validate ops of both protocols: @registry names a group running the protocol of
- * registry mode @mode (discovery.h: AP registry, CP raft), @home (0, or a member number from
- * 1) one of its members, and @name (the service name, @name_param the parameter it came from)
- * fits the wire's REGISTRY_NAME_MAX (CP: a KV key). Returns
- * NULL when fine, else the parameter at fault with one sentence in @why. */
-const char *service_validate_registry(const char *registry, int mode, int64_t home,
-                                      const char *name, const char *name_param,
-                                      const DsimShape *shape, GString *why);
 
 /* ---- the client (client.c) ---------------------------------------------------------------- */
 
